@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test', '<rootDir>/examples'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 60_000,
+  setupFiles: ['<rootDir>/test/support/setup-runtime.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // Integration files share one dev server and one time-skipping server per file; two cores
+  // do not gain from more than two workers and time-skipping files must not starve each other.
+  maxWorkers: process.env.CI ? 2 : '50%',
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};

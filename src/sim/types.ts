@@ -1,0 +1,81 @@
+import { type IncomingHttpHeaders } from 'node:http';
+
+export type SimProvider = 'smsbat' | 'reach' | 'email';
+
+/** A request as the simulator received it (also what the recorder keeps for assertions). */
+export interface SimRequest {
+  provider: SimProvider;
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  rawBody: string;
+  receivedAt: number;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialised as JSON unless `text` is given. */
+  json?: unknown;
+  text?: string;
+}
+
+/**
+ * What happens to one message sent to a recipient. `reject` answers the send call itself with an
+ * error; the others accept the send and then drive the message's status.
+ */
+export type SimOutcome =
+  | { kind: 'deliver'; afterMs?: number; channel?: string; cost?: number }
+  | { kind: 'fail'; afterMs?: number; status?: string; errorCode?: string }
+  | { kind: 'pending' }
+  | { kind: 'reject'; status: number; code?: string; message?: string; field?: string; retryAfterSec?: number };
+
+/** How the provider tells us about status changes: webhook/callback (`send`) or not at all (`withhold`). */
+export type ReceiptMode = 'send' | 'withhold';
+
+export interface SimRule {
+  /** Exact recipient (E.164 phone or email address); omit to match everyone. */
+  recipient?: string;
+  /** Phone-number prefix, e.g. `+38067`. */
+  prefix?: string;
+  provider?: SimProvider;
+  outcome: SimOutcome;
+  receipt?: ReceiptMode;
+  /** Applies to this many sends, then falls through to later rules. Default: forever. */
+  times?: number;
+}
+
+export interface SimFaults {
+  /** Extra latency added to every answer, ms. */
+  latencyMs?: number;
+  /** Share of requests answered 500 / 503. */
+  errorRate?: number;
+  /** Share of requests answered 429 with Retry-After. */
+  rateLimitRate?: number;
+  /** Share of requests whose connection is reset without an answer. */
+  resetRate?: number;
+  /** Share of requests that never get an answer (the client's timeout fires). */
+  hangRate?: number;
+  /** Share of receipts (webhooks, callbacks) silently dropped. */
+  receiptLossRate?: number;
+  /** Above this many requests in progress, answer 429. */
+  maxConcurrency?: number;
+  /** Retry-After seconds sent with 429s. Default 1. */
+  retryAfterSec?: number;
+}
+
+/** A record of a message the simulator accepted, for assertions over what each provider received. */
+export interface SimMessage {
+  provider: SimProvider;
+  messageId: string;
+  recipient: string;
+  text?: string;
+  /** The provider-visible tracking key: SMSBAT `id`, Reach `bulkIdentifier`. */
+  trackingKey?: string;
+  status: string;
+  acceptedAt: number;
+  /** The raw request fields as sent. */
+  fields: Record<string, unknown>;
+}

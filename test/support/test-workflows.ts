@@ -1,0 +1,2 @@
+// Bundle entry for the test run: the product's workflows plus small fixtures.
+export * from './fixture-workflows';
