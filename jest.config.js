@@ -11,5 +11,5 @@ module.exports = {
   // Integration files share one dev server and one time-skipping server per file; two cores
   // do not gain from more than two workers and time-skipping files must not starve each other.
   maxWorkers: process.env.CI ? 2 : '50%',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
 };

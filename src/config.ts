@@ -43,6 +43,13 @@ const EnvSchema = z.object({
   ),
   SMTP_FROM: optionalString.pipe(z.string().email().optional()),
 
+  /** Worker-side key the OTP codes are derived from and sealed with (at least 32 characters). */
+  CASCADE_OTP_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** Public base URL of the webhook receiver, as providers reach it (Reach status callbacks). */
+  CASCADE_PUBLIC_WEBHOOK_URL: optionalString.pipe(httpUrl.optional()),
+  /** Secret token that authenticates SMSBAT webhooks (in the URL path or X-Webhook-Token). */
+  CASCADE_SMSBAT_WEBHOOK_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+
   /** Per-call deadline of every provider request, ms. */
   PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
 });
@@ -79,6 +86,8 @@ export interface CascadeConfig {
   smsbat?: SmsbatConfig;
   reach?: ReachConfig;
   email?: EmailConfig;
+  otpSecret?: string;
+  webhooks: { publicUrl?: string; smsbatToken?: string };
   providerTimeoutMs: number;
 }
 
@@ -138,6 +147,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { baseUrl: e.REACH_BASE_URL, apiUser: e.REACH_API_USER, apiKey: e.REACH_API_KEY }
         : undefined,
     email: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
+    otpSecret: e.CASCADE_OTP_SECRET,
+    webhooks: { publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL, smsbatToken: e.CASCADE_SMSBAT_WEBHOOK_TOKEN },
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
   };
 }
+
+/** Every environment variable the configuration reads (for docs and deployment checks). */
+export const CONFIG_ENV_KEYS = Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[];

@@ -2,7 +2,8 @@
  * Provider errors are data: a typed class per kind, carrying the provider, the HTTP status and the
  * provider's own error code and field. Whether a kind is worth retrying is decided here, once.
  */
-export type ProviderName = 'smsbat' | 'reach' | 'email';
+import { type ProviderName } from '../shared/delivery-status';
+export { type ProviderName };
 
 export type ProviderErrorKind =
   | 'invalid_request' // 400 / 422, or rejected by our own validation before sending

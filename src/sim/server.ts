@@ -91,7 +91,7 @@ export class Simulator {
       this.server.listen(this.options.port ?? 0, host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
-    if (this.smtp) await this.smtp.start(host, this.options.smtpPort === undefined ? 0 : this.options.smtpPort);
+    if (this.smtp) await this.smtp.start(host, this.options.smtpPort || 0);
     return this;
   }
 

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClientPlugin } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { resolveTemporalBinary, serverExecutable, TemporalBinaryError } from './temporal-binaries';
 
@@ -16,11 +17,20 @@ export interface TestEnvironmentOptions {
  */
 export async function createTimeSkippingEnvironment(options: TestEnvironmentOptions = {}) {
   const executable = serverExecutable('test-server');
+  let env: TestWorkflowEnvironment;
   try {
-    return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, plugins: options.plugins });
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, plugins: options.plugins });
   } catch (err) {
     throw explain('test-server', executable.type, err);
   }
+  // The test server knows no custom search attributes until they are registered.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]),
+    ),
+  });
+  return env;
 }
 
 /**

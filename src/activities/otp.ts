@@ -1,0 +1,14 @@
+import { otpNotConfigured } from './failures';
+import { currentFlow } from './render';
+import { type ActivityDeps } from './deps';
+import { type PrepareOtpInput } from './types';
+
+/** Derives this flow's code and returns only its seal, which is what the workflow keeps. */
+export function createPrepareOtpVerifier(deps: ActivityDeps) {
+  return async function prepareOtpVerifier({ codeLength }: PrepareOtpInput): Promise<{ verifier: string }> {
+    if (!deps.otp) throw otpNotConfigured();
+    const { workflowId, runId } = currentFlow();
+    const code = deps.otp.code(workflowId, runId, codeLength);
+    return { verifier: deps.otp.seal(workflowId, code) };
+  };
+}

@@ -1,0 +1,26 @@
+import { Context } from '@temporalio/activity';
+import { otpNotConfigured } from './failures';
+import { type OtpCodes } from '../otp/codes';
+import { type MessageContent } from './types';
+
+/**
+ * The text a step sends. For an OTP the code is derived here, inside the activity, from the
+ * flow's identity: it exists only in this process's memory and in the provider request.
+ */
+export function renderContent(
+  content: MessageContent,
+  flow: { workflowId: string; runId: string },
+  otp: OtpCodes | undefined,
+): string {
+  if (content.kind === 'text') return content.text;
+  if (!otp) throw otpNotConfigured();
+  const code = otp.code(flow.workflowId, flow.runId, content.codeLength);
+  return content.template.replaceAll('{code}', code).replaceAll('{app}', content.appName ?? '');
+}
+
+/** The workflow execution this activity runs for (activities here are always workflow-scheduled). */
+export function currentFlow(): { workflowId: string; runId: string } {
+  const execution = Context.current().info.workflowExecution;
+  if (!execution) throw new Error('temporal-cascade activities run only inside workflows');
+  return { workflowId: execution.workflowId, runId: execution.runId };
+}

@@ -1,0 +1,35 @@
+/** Which provider carried a message. */
+export type ProviderName = 'smsbat' | 'reach' | 'email';
+
+/**
+ * The one delivery-status type every provider's answers (status polls, webhooks, callbacks) are
+ * normalised into. `unknown` is a provider word we have no mapping for: it is kept raw and
+ * treated like `pending` by the workflows, never as a crash.
+ */
+export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'unknown';
+
+export interface DeliveryStatus {
+  provider: ProviderName;
+  providerMessageId: string;
+  state: DeliveryState;
+  /** The provider's own status word, unchanged (`undeliverable`, `sent`, …). */
+  rawStatus: string;
+  cost?: number;
+  currency?: string;
+  /** The channel that carried the message, when the provider says (SMSBAT: viber, sms, …). */
+  channel?: string;
+  /** When the provider says the status changed (ISO 8601); absent when it does not say. */
+  occurredAt?: string;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** Builds a status-word → state mapper from one table; unknown words map to `unknown`. */
+export function statusMapper<W extends string>(table: Record<W, DeliveryState>) {
+  return (raw: string): DeliveryState =>
+    Object.prototype.hasOwnProperty.call(table, raw) ? table[raw as W] : 'unknown';
+}
+
+export function isTerminal(state: DeliveryState): boolean {
+  return state === 'delivered' || state === 'failed';
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { isValidDuration, toMs } from './durations';
+
+/**
+ * Workflow inputs, validated before a workflow starts (client) and again inside it. Sandbox-safe:
+ * zod only. Defaults are part of the public contract and documented in the README.
+ */
+export const DEFAULT_DELIVERY_TIMEOUT = '2m';
+
+const duration = z
+  .union([z.number().int().nonnegative(), z.string().min(1)])
+  .refine(isValidDuration, 'must be a duration such as "90s", "10m", "7d", or milliseconds');
+const positiveDuration = duration.refine((d) => toMs(d) > 0, 'must be longer than zero');
+
+export const E164 = z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +380501234567');
+
+/** Tracking ids travel to providers (SMSBAT `id`): the characters SMSBAT allows, bounded length. */
+export const TrackingId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits and . _ : -');
+
+export const RecipientSchema = z
+  .object({ phone: E164.optional(), email: z.string().email('must be an email address').optional() })
+  .strict()
+  .refine((r) => r.phone !== undefined || r.email !== undefined, 'needs a phone or an email');
+
+const stepBase = { deliveryTimeout: positiveDuration.optional() };
+
+export const SmsbatStepSchema = z
+  .object({
+    channel: z.literal('smsbat'),
+    route: z.enum(['standard', 'tg-viber']).default('standard'),
+    fromName: z.string().min(1).max(64),
+    messageType: z.enum(['transaction', 'promo', 'viber_survey', 'flashcall']).default('transaction'),
+    surveyOptions: z.array(z.string().min(1)).min(2).max(5).optional(),
+    ...stepBase,
+  })
+  .strict()
+  .refine((s) => (s.messageType === 'viber_survey') === (s.surveyOptions !== undefined), {
+    message: 'surveyOptions (2–5) go with messageType "viber_survey", and only with it',
+    path: ['surveyOptions'],
+  });
+
+export const ReachStepSchema = z
+  .object({
+    channel: z.literal('reach'),
+    src: z.string().min(1).max(20),
+    maxPrice: z.number().positive().optional(),
+    ...stepBase,
+  })
+  .strict();
+
+export const EmailStepSchema = z
+  .object({
+    channel: z.literal('email'),
+    from: z.string().email().optional(),
+    subject: z.string().min(1).max(200).optional(),
+    ...stepBase,
+  })
+  .strict();
+
+export const StepSchema = z.discriminatedUnion('channel', [SmsbatStepSchema, ReachStepSchema, EmailStepSchema]);
+export type Step = z.output<typeof StepSchema>;
+export type StepInput = z.input<typeof StepSchema>;
+export type Channel = Step['channel'];
+export type Recipient = z.output<typeof RecipientSchema>;
+
+function stepsReachable(
+  input: { recipient: Recipient; steps: Step[] },
+  ctx: z.RefinementCtx,
+): void {
+  input.steps.forEach((step, i) => {
+    const needs = step.channel === 'email' ? 'email' : 'phone';
+    if (input.recipient[needs] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['steps', i, 'channel'], message: `a ${step.channel} step needs recipient.${needs}` });
+    }
+  });
+}
+
+const steps = z.array(StepSchema).min(1, 'needs at least one step').max(10);
+
+export const DeliverMessageInputSchema = z
+  .object({
+    trackingId: TrackingId,
+    recipient: RecipientSchema,
+    text: z.string().min(1).max(1600),
+    steps,
+    /** Whole-flow deadline. */
+    ttl: positiveDuration.optional(),
+    /** ISO 8601 time of the first send. */
+    sendAt: z.string().datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .superRefine(stepsReachable);
+export type DeliverMessageInput = z.input<typeof DeliverMessageInputSchema>;
+export type DeliverMessageParams = z.output<typeof DeliverMessageInputSchema>;
+
+export const OTP_DEFAULTS = {
+  codeLength: 6,
+  codeTtl: '10m',
+  maxAttempts: 5,
+  maxSends: 5,
+  resendCooldown: '30s',
+} as const;
+
+export const OtpInputSchema = z
+  .object({
+    trackingId: TrackingId,
+    recipient: RecipientSchema,
+    steps,
+    template: z.string().min(1).max(1000).refine((t) => t.includes('{code}'), 'must contain {code}'),
+    codeLength: z.number().int().min(4).max(10).default(OTP_DEFAULTS.codeLength),
+    codeTtl: positiveDuration.default(OTP_DEFAULTS.codeTtl),
+    maxAttempts: z.number().int().min(1).max(20).default(OTP_DEFAULTS.maxAttempts),
+    maxSends: z.number().int().min(1).max(10).default(OTP_DEFAULTS.maxSends),
+    resendCooldown: duration.default(OTP_DEFAULTS.resendCooldown),
+    appName: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+  .superRefine(stepsReachable);
+export type OtpInput = z.input<typeof OtpInputSchema>;
+export type OtpParams = z.output<typeof OtpInputSchema>;
+
+/** Flattens zod issues into `path: message` lines that name the field. */
+export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
+}

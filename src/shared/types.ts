@@ -1,0 +1,73 @@
+import { type DeliveryState, type ProviderName } from './delivery-status';
+import { type Channel } from './schemas';
+
+/** One send through one step of the chain, as the result and the `status` query show it. */
+export interface Attempt {
+  step: number;
+  channel: Channel;
+  provider: ProviderName;
+  providerMessageId?: string;
+  /** `timed_out`: no receipt within the step's deliveryTimeout; a late receipt can still settle it. */
+  status: 'sending' | DeliveryState | 'timed_out' | 'canceled';
+  rawStatus?: string;
+  cost?: number;
+  currency?: string;
+  /** The channel inside the provider's own cascade that carried it (SMSBAT: viber, sms …). */
+  carrier?: string;
+  sentAt?: string;
+  settledAt?: string;
+  error?: { type: string; message: string; nonRetryable: boolean };
+}
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'expired' | 'canceled';
+
+export interface DeliveryResult {
+  status: DeliveryOutcome;
+  /** The attempt that delivered first (its channel and provider message id). */
+  deliveredBy?: { step: number; channel: Channel; providerMessageId?: string };
+  attempts: Attempt[];
+}
+
+export type FlowPhase = 'scheduled' | 'sending' | 'waiting_for_receipt' | 'done';
+
+export interface DeliveryProgress {
+  phase: FlowPhase;
+  currentStep?: number;
+  currentChannel?: Channel;
+  outcome?: DeliveryOutcome;
+  attempts: Attempt[];
+}
+
+export type OtpStatus = 'pending' | 'approved' | 'expired' | 'too_many_attempts' | 'canceled';
+
+export interface VerifyResult {
+  status: 'approved' | 'incorrect' | 'expired' | 'too_many_attempts' | 'canceled';
+  attemptsLeft: number;
+}
+
+export interface ResendResult {
+  sends: number;
+  sendsLeft: number;
+  step: number;
+  /** Epoch ms (workflow time) from which the next resend is accepted. */
+  nextResendAt: number;
+}
+
+/** What the `state` query shows: never the code. */
+export interface OtpState {
+  status: OtpStatus;
+  expiresAt: number;
+  verifyAttempts: number;
+  attemptsLeft: number;
+  sends: number;
+  sendsLeft: number;
+  nextResendAt: number;
+  delivery: DeliveryProgress;
+}
+
+export interface OtpResult {
+  status: Exclude<OtpStatus, 'pending'>;
+  verifyAttempts: number;
+  sends: number;
+  attempts: Attempt[];
+}

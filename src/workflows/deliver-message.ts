@@ -1,0 +1,77 @@
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { CascadeActivities } from '../activities/types';
+import { toMs } from '../shared/durations';
+import { cancelSignal, statusQuery } from '../shared/messages';
+import { DeliverMessageInputSchema, type DeliverMessageInput } from '../shared/schemas';
+import { type DeliveryResult } from '../shared/types';
+import { FallbackChain, type FlowControl } from './fallback-chain';
+import { parseInput } from './input';
+import { POLL } from './policies';
+import { startDeadline } from './timers';
+import { formatDuration, showDetails, showStatus } from './visibility';
+
+const { cancelScheduled } = proxyActivities<CascadeActivities>(POLL);
+
+/**
+ * Delivers one message through an ordered chain of channels: each step sends, waits for its
+ * delivery receipt, and falls back to the next when the receipt says failed or does not come in
+ * time. `sendAt` is a durable timer before the first send; `ttl` one durable timer from then over
+ * the rest of the flow.
+ */
+export async function deliverMessage(input: DeliverMessageInput): Promise<DeliveryResult> {
+  const params = parseInput(DeliverMessageInputSchema, input);
+  const flow: FlowControl = { canceled: false, expired: false };
+  const chain = new FallbackChain(flow);
+  let outcome: DeliveryResult['status'] | undefined;
+  let scheduled = params.sendAt !== undefined;
+
+  setHandler(cancelSignal, () => void (flow.canceled = true));
+  setHandler(statusQuery, () => ({ ...chain.progress(outcome), ...(scheduled ? { phase: 'scheduled' as const } : {}) }));
+
+  if (params.sendAt !== undefined) {
+    const waitMs = Date.parse(params.sendAt) - Date.now();
+    if (waitMs > 0) {
+      showDetails(`scheduled: first send at ${params.sendAt}`);
+      await condition(() => flow.canceled || flow.expired, waitMs, { summary: `sendAt ${params.sendAt}` });
+    }
+    scheduled = false;
+  }
+
+  // The TTL is the message's: it runs from the first send, not from a scheduled start.
+  let ttl: { cancel(): void } | undefined;
+  if (params.ttl !== undefined) {
+    const ttlMs = toMs(params.ttl);
+    flow.deadline = Date.now() + ttlMs;
+    ttl = startDeadline(ttlMs, `TTL ${formatDuration(ttlMs)}: no step starts after this`, () => {
+      flow.expired = true;
+    });
+  }
+
+  const result = await chain.run({
+    sendNo: 1,
+    steps: params.steps,
+    startStep: 0,
+    recipient: params.recipient,
+    content: { kind: 'text', text: params.text },
+  });
+  outcome = result === 'stopped' ? 'canceled' : result;
+
+  if (outcome === 'canceled') await cancelAtProviders(chain);
+  ttl?.cancel();
+  showStatus(outcome);
+  showDetails(outcome);
+  return { status: outcome, deliveredBy: chain.deliveredBy(), attempts: chain.attempts };
+}
+
+/** A message still waiting for its scheduled time at the provider is cancelled there. */
+async function cancelAtProviders(chain: FallbackChain): Promise<void> {
+  for (const attempt of chain.attempts) {
+    if (attempt.provider !== 'reach' || attempt.rawStatus !== 'scheduled' || !attempt.providerMessageId) continue;
+    try {
+      const status = await cancelScheduled({ provider: 'reach', providerMessageId: attempt.providerMessageId });
+      if (status) attempt.status = 'canceled';
+    } catch {
+      // best effort: the message may have left the schedule meanwhile
+    }
+  }
+}

@@ -1,0 +1,206 @@
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CascadeActivities, MessageContent, SendStepResult } from '../activities/types';
+import { DEFAULT_DELIVERY_TIMEOUT, type Recipient, type Step } from '../shared/schemas';
+import { toMs } from '../shared/durations';
+import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
+import { POLL, RECEIPT_POLL, SEND } from './policies';
+import { applyStatus, isSettled, ReceiptInbox } from './receipts';
+import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
+
+const sender = proxyActivities<CascadeActivities>(SEND);
+const poller = proxyActivities<CascadeActivities>(POLL);
+
+/** Flow-wide state the chain obeys: a cancel signal, the TTL timer. */
+export interface FlowControl {
+  canceled: boolean;
+  expired: boolean;
+  /** Epoch ms (workflow time) of the TTL, if any. */
+  deadline?: number;
+}
+
+export interface ChainRun {
+  /** 1 for the first send; OTP resends count up. Part of the idempotency key. */
+  sendNo: number;
+  steps: Step[];
+  startStep: number;
+  recipient: Recipient;
+  content: MessageContent;
+  /** Stops the run at its next wake-up (an OTP resend superseding it, an approved code). */
+  stopped?: () => boolean;
+}
+
+export type ChainOutcome = DeliveryResult['status'] | 'stopped';
+
+/**
+ * The one fallback loop every workflow uses: send through a step, wait for its receipt (signal
+ * first, polling as the safety net), move on when it fails or does not come in time.
+ */
+export class FallbackChain {
+  readonly attempts: Attempt[] = [];
+  private readonly inbox = new ReceiptInbox(this.attempts);
+  phase: FlowPhase = 'sending';
+  currentStep?: number;
+
+  constructor(private readonly flow: FlowControl) {}
+
+  async run(run: ChainRun): Promise<ChainOutcome> {
+    for (let i = run.startStep; i < run.steps.length; i++) {
+      const halt = this.halted(run);
+      if (halt) return halt;
+      if (this.deliveredBy()) return 'delivered';
+      const step = run.steps[i];
+      this.currentStep = i;
+      showChannel(step.channel);
+      const attempt = await this.send(run, step, i);
+      if (!attempt) continue;
+      const outcome = await this.awaitReceipt(run, step, attempt);
+      if (outcome !== 'next') return outcome;
+    }
+    if (this.deliveredBy()) return 'delivered';
+    return this.halted(run) ?? 'failed';
+  }
+
+  progress(outcome?: DeliveryResult['status']): DeliveryProgress {
+    return {
+      phase: outcome ? 'done' : this.phase,
+      currentStep: this.currentStep,
+      currentChannel: this.currentStep === undefined ? undefined : this.attempts.at(-1)?.channel,
+      outcome,
+      attempts: this.attempts.map((a) => ({ ...a })),
+    };
+  }
+
+  /** The first attempt that was delivered, by settle time. */
+  deliveredBy(): DeliveryResult['deliveredBy'] {
+    const delivered = this.attempts
+      .filter((a) => a.status === 'delivered')
+      .sort((a, b) => (a.settledAt ?? '').localeCompare(b.settledAt ?? ''))[0];
+    return delivered && { step: delivered.step, channel: delivered.channel, providerMessageId: delivered.providerMessageId };
+  }
+
+  private halted(run: ChainRun): ChainOutcome | undefined {
+    if (this.flow.canceled) return 'canceled';
+    if (this.flow.expired) return 'expired';
+    if (run.stopped?.()) return 'stopped';
+    return undefined;
+  }
+
+  private async send(run: ChainRun, step: Step, stepIndex: number): Promise<Attempt | undefined> {
+    this.phase = 'sending';
+    showDetails(`${describeStep(step)}: sending (step ${stepIndex + 1} of ${run.steps.length})`);
+    const attempt: Attempt = {
+      step: stepIndex,
+      channel: step.channel,
+      provider: step.channel,
+      status: 'sending',
+    };
+    this.attempts.push(attempt);
+    const ttlLeft = this.flow.deadline === undefined ? undefined : this.flow.deadline - Date.now();
+    let result: SendStepResult;
+    try {
+      result = await sender.sendStep.executeWithOptions(
+        {
+          ...SEND,
+          summary: `${describeStep(step)}: send`,
+          // A step never retries past the flow's TTL.
+          ...(ttlLeft !== undefined && ttlLeft < toMs(SEND.scheduleToCloseTimeout!)
+            ? { scheduleToCloseTimeout: Math.max(1000, ttlLeft) }
+            : {}),
+        },
+        [
+          {
+            step,
+            stepIndex,
+            recipient: run.recipient,
+            content: run.content,
+            idempotencyKey: idempotencyKey(run.sendNo, stepIndex),
+            ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)),
+          },
+        ],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause;
+      attempt.status = 'failed';
+      attempt.settledAt = new Date().toISOString();
+      attempt.error = {
+        type: cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error'),
+        message: cause?.message ?? err.message,
+        nonRetryable: cause instanceof ApplicationFailure && cause.nonRetryable === true,
+      };
+      return undefined;
+    }
+    attempt.providerMessageId = result.providerMessageId;
+    attempt.sentAt = result.sentAt;
+    attempt.status = 'pending';
+    applyStatus(attempt, result.initial);
+    this.inbox.claim(attempt);
+    return attempt;
+  }
+
+  /** Returns 'next' to fall back, or the flow's outcome. */
+  private async awaitReceipt(run: ChainRun, step: Step, attempt: Attempt): Promise<ChainOutcome | 'next'> {
+    this.phase = 'waiting_for_receipt';
+    const timeoutMs = toMs(step.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT);
+    const until = Date.now() + timeoutMs;
+    const label = describeStep(step);
+    showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
+    let pollMs: number = RECEIPT_POLL.firstMs;
+    const wake = () => isSettled(attempt) || this.halted(run) !== undefined;
+
+    for (;;) {
+      if (isSettled(attempt)) return attempt.status === 'delivered' ? 'delivered' : 'next';
+      const halt = this.halted(run);
+      if (halt) return halt;
+      const left = until - Date.now();
+      if (left > 0) {
+        const woke = await condition(wake, Math.max(RECEIPT_POLL.minMs, Math.min(pollMs, left)), {
+          summary: `${label}: receipt or poll in ${formatDuration(Math.min(pollMs, left))}`,
+        });
+        if (woke) continue;
+      }
+      await this.poll(attempt);
+      if (isSettled(attempt)) continue;
+      if (Date.now() >= until) {
+        attempt.status = 'timed_out';
+        showDetails(`${label}: no receipt within ${formatDuration(timeoutMs)}, falling back`);
+        return 'next';
+      }
+      pollMs = Math.min(pollMs * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);
+    }
+  }
+
+  private async poll(attempt: Attempt): Promise<void> {
+    if (!attempt.providerMessageId) return;
+    try {
+      const status = await poller.checkDelivery.executeWithOptions(
+        { ...POLL, summary: `${attempt.provider}: status check` },
+        [{ provider: attempt.provider, providerMessageId: attempt.providerMessageId }],
+      );
+      applyStatus(attempt, status);
+    } catch (err) {
+      // A failed poll is not a failed delivery: the receipt or the next poll decides.
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+  }
+}
+
+/**
+ * Stable per (flow, send, step), so a retried activity reuses it. Limited to the characters and
+ * length SMSBAT accepts for its tracking `id` (smsbat.md §1).
+ */
+export function idempotencyKey(sendNo: number, stepIndex: number): string {
+  const { workflowId } = workflowInfo();
+  const safe = workflowId.replace(/[^A-Za-z0-9._:-]/g, '_');
+  const base = safe.length > 200 ? `${safe.slice(0, 180)}.${fnv1a(workflowId)}` : safe;
+  return `${base}.${sendNo}.${stepIndex}`;
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16);
+}

@@ -1,0 +1,4 @@
+// The workflows this package registers on a worker. Type names are part of the public contract.
+export { deliverMessage } from './deliver-message';
+export { otpVerification } from './otp-verification';
+export { receiptRouter } from './receipt-router';

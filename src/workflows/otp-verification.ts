@@ -1,0 +1,160 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { CascadeActivities } from '../activities/types';
+import { toMs } from '../shared/durations';
+import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
+import { OtpInputSchema, type OtpInput } from '../shared/schemas';
+import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
+import { FallbackChain, type FlowControl } from './fallback-chain';
+import { parseInput } from './input';
+import { OTP_PREPARE } from './policies';
+import { startDeadline } from './timers';
+import { formatDuration, showDetails, showStatus } from './visibility';
+
+const { prepareOtpVerifier } = proxyActivities<CascadeActivities>(OTP_PREPARE);
+
+/**
+ * Sends a one-time code through the fallback chain and verifies it. The workflow never holds the
+ * code: an activity derives it from a worker-side secret when it sends, and the workflow keeps
+ * only a keyed digest (the verifier) to compare sealed codes against.
+ */
+export async function otpVerification(input: OtpInput): Promise<OtpResult> {
+  const p = parseInput(OtpInputSchema, input);
+  const flow: FlowControl = { canceled: false, expired: false };
+  const chain = new FallbackChain(flow);
+  const codeTtlMs = toMs(p.codeTtl);
+  const cooldownMs = toMs(p.resendCooldown);
+  const expiresAt = Date.now() + codeTtlMs;
+  flow.deadline = expiresAt;
+
+  let status: OtpStatus = 'pending';
+  let verifier: string | undefined;
+  let verifyAttempts = 0;
+  let sends = 0;
+  let lastSendAt = 0;
+  const attemptsLeft = () => Math.max(0, p.maxAttempts - verifyAttempts);
+  const nextResendAt = () => lastSendAt + cooldownMs;
+  const end = (s: OtpStatus) => {
+    if (status === 'pending') status = s;
+  };
+
+  const expiry = startDeadline(codeTtlMs, `code expires after ${formatDuration(codeTtlMs)}`, () => {
+    flow.expired = true;
+    end('expired');
+  });
+
+  const send = (startStep: number) => {
+    const sendNo = ++sends;
+    lastSendAt = Date.now();
+    void chain.run({
+      sendNo,
+      steps: p.steps,
+      startStep,
+      recipient: p.recipient,
+      content: { kind: 'otp', template: p.template, codeLength: p.codeLength, appName: p.appName },
+      // A resend supersedes this run; an ended flow stops it.
+      stopped: () => status !== 'pending' || sends !== sendNo,
+    });
+  };
+
+  setHandler(cancelSignal, () => {
+    flow.canceled = true;
+    end('canceled');
+  });
+
+  setHandler(
+    stateQuery,
+    (): OtpState => ({
+      status,
+      expiresAt,
+      verifyAttempts,
+      attemptsLeft: attemptsLeft(),
+      sends,
+      sendsLeft: p.maxSends - sends,
+      nextResendAt: nextResendAt(),
+      delivery: chain.progress(),
+    }),
+  );
+
+  setHandler(
+    verifyUpdate,
+    async ({ code }): Promise<VerifyResult> => {
+      await condition(() => verifier !== undefined || status !== 'pending');
+      if (status !== 'pending') return { status, attemptsLeft: attemptsLeft() };
+      verifyAttempts++;
+      if (constantTimeEqual(code, verifier!)) end('approved');
+      else if (verifyAttempts >= p.maxAttempts) end('too_many_attempts');
+      return { status: status === 'pending' ? 'incorrect' : status, attemptsLeft: attemptsLeft() } as VerifyResult;
+    },
+    {
+      // Malformed input is refused here, before it reaches history and without spending an attempt.
+      validator: (arg) => {
+        const match = typeof arg?.code === 'string' ? SEALED_CODE.exec(arg.code) : null;
+        if (!match) {
+          throw ApplicationFailure.create({
+            type: ErrorTypes.invalidCode,
+            message: 'code must be sealed with sealOtpCode() (the plaintext code never enters workflow history)',
+            nonRetryable: true,
+          });
+        }
+        if (Number(match[1]) !== p.codeLength) {
+          throw ApplicationFailure.create({
+            type: ErrorTypes.invalidCode,
+            message: `code must have ${p.codeLength} digits`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resendUpdate,
+    (options) => {
+      const current = chain.currentStep ?? 0;
+      const step = options?.nextStep ? Math.min(current + 1, p.steps.length - 1) : current;
+      send(step);
+      return { sends, sendsLeft: p.maxSends - sends, step, nextResendAt: nextResendAt() };
+    },
+    {
+      validator: (_options) => {
+        const refuse = (reason: string) =>
+          ApplicationFailure.create({ type: ErrorTypes.resendRefused, message: reason, nonRetryable: true });
+        if (status !== 'pending') throw refuse(`verification is ${status}`);
+        if (sends >= p.maxSends) throw refuse(`no sends left (maxSends ${p.maxSends})`);
+        if (Date.now() < nextResendAt()) {
+          throw refuse(`resend cooldown: wait ${Math.ceil((nextResendAt() - Date.now()) / 1000)} s`);
+        }
+      },
+    },
+  );
+
+  verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
+  if (status === 'pending') send(0);
+  showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
+
+  await condition(() => status !== 'pending');
+  expiry.cancel();
+  await condition(allHandlersFinished);
+  showStatus(status);
+  showDetails(status);
+  return {
+    status: status as OtpResult['status'],
+    verifyAttempts,
+    sends,
+    attempts: chain.attempts,
+  };
+}
+
+/** Compares two strings in time that depends only on their length. */
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

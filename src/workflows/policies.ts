@@ -1,0 +1,37 @@
+import { type ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Every timeout and retry policy of the workflows, named, in one place.
+ *
+ * SEND: 429/5xx/network errors are retried with backoff (a 429's Retry-After arrives as the
+ * failure's nextRetryDelay); 400/401 come back non-retryable and the chain moves on. The schedule
+ * bounds how long one step may keep retrying before the chain falls back.
+ */
+export const SEND: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '3m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
+};
+
+/** Status polls are the safety net: a failed poll is skipped, the next one comes anyway. */
+export const POLL: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },
+};
+
+/** Crypto on the worker (deriving the OTP verifier): local and fast. */
+export const OTP_PREPARE: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+};
+
+/**
+ * Receipt wait: the webhook signal wakes the workflow at once; polling backs off from 5 s to 60 s
+ * (SMSBAT's page: poll every 5–10 s with backoff, never more than once a second).
+ */
+export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1_000 } as const;
+
+/** How long a receipt router waits for the send activity to name the owner of a message id. */
+export const ROUTER_OWNER_WAIT = '1h';
+/** How long a receipt router forwards receipts for a message before it ends. */
+export const ROUTER_LIFETIME = '7d';

@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  test('defaults: local Temporal, the project task queue, no providers offered', () => {
+    const c = loadConfig({});
+    expect(c.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'temporal-cascade' });
+    expect(c.smsbat).toBeUndefined();
+    expect(c.reach).toBeUndefined();
+    expect(c.email).toBeUndefined();
+  });
+
+  test('a provider is offered once its credentials are present', () => {
+    const c = loadConfig({
+      SMSBAT_API_KEY: 'k',
+      REACH_API_USER: 'u',
+      REACH_API_KEY: 'r',
+      SMTP_URL: 'smtp://mail.example.com:25',
+      SMTP_FROM: 'noreply@example.com',
+    });
+    expect(c.smsbat).toMatchObject({ baseUrl: 'https://restapi.smsbat.com', apiKey: 'k' });
+    expect(c.reach).toEqual({ baseUrl: 'https://api.reach.talkylabs.com', apiUser: 'u', apiKey: 'r' });
+    expect(c.email).toEqual({ url: 'smtp://mail.example.com:25', from: 'noreply@example.com' });
+  });
+
+  test('SMSBAT with username and password (status checks) and a bot key (sends)', () => {
+    const c = loadConfig({ SMSBAT_USERNAME: 'u', SMSBAT_PASSWORD: 'p', SMSBAT_VIBER_TOKEN: 'v' });
+    expect(c.smsbat).toMatchObject({ username: 'u', password: 'p', viberToken: 'v' });
+  });
+
+  test('every problem is listed in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        SMSBAT_BASE_URL: 'not a url',
+        SMTP_URL: 'http://mail.example.com',
+        PROVIDER_TIMEOUT_MS: '-5',
+        CASCADE_OTP_SECRET: 'short',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/SMSBAT_BASE_URL/);
+    expect(problems).toMatch(/SMTP_URL/);
+    expect(problems).toMatch(/PROVIDER_TIMEOUT_MS/);
+    expect(problems).toMatch(/CASCADE_OTP_SECRET/);
+  });
+
+  test('half-configured credentials are an error, not a silently missing provider', () => {
+    expect(() => loadConfig({ REACH_API_USER: 'u' })).toThrow(/REACH_API_USER and REACH_API_KEY/);
+    expect(() => loadConfig({ SMSBAT_USERNAME: 'u' })).toThrow(/SMSBAT_USERNAME and SMSBAT_PASSWORD/);
+  });
+});

@@ -1,0 +1,263 @@
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { createTimeSkippingEnvironment } from '../../src/testing/environment';
+import { cancelSignal, receiptSignal, statusQuery } from '../../src/shared/messages';
+import { type DeliverMessageInput } from '../../src/shared/schemas';
+import { deliverMessage } from '../../src/workflows';
+import { startHarness, uniqueId, uniquePhone, type Harness } from '../support/cascade';
+
+const DAY = 24 * 3600 * 1000;
+
+describe('deliverMessage (time-skipping server, simulator over real sockets)', () => {
+  let env: TestWorkflowEnvironment;
+  let h: Harness;
+
+  beforeAll(async () => {
+    env = await createTimeSkippingEnvironment();
+    h = await startHarness(env);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await env?.teardown();
+  });
+  beforeEach(() => h.sim.reset());
+
+  function input(overrides: Partial<DeliverMessageInput> = {}): DeliverMessageInput {
+    return {
+      trackingId: uniqueId('msg'),
+      recipient: { phone: uniquePhone(), email: 'user@example.com' },
+      text: 'Your order #12345 has been confirmed',
+      steps: [
+        { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '2m' },
+        { channel: 'reach', src: 'Shop', deliveryTimeout: '2m' },
+        { channel: 'email', subject: 'Your order' },
+      ],
+      ...overrides,
+    };
+  }
+
+  function start(i: DeliverMessageInput) {
+    return env.client.workflow.start(deliverMessage, {
+      args: [i],
+      workflowId: `deliver:${i.trackingId}`,
+      taskQueue: h.taskQueue,
+    });
+  }
+
+  const sentTo = (provider: 'smsbat' | 'reach' | 'email', recipient: string) =>
+    h.sim.messages(provider).filter((m) => m.recipient === recipient);
+  const sendRequests = (provider: 'smsbat' | 'reach') =>
+    h.sim.requests(provider).filter((r) => r.method === 'POST' && /send_message|create/.test(r.path));
+
+  test('delivered on the first step: one SMSBAT message, nothing else sent', async () => {
+    const i = input();
+    const result = await (await start(i)).result();
+
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy).toMatchObject({ step: 0, channel: 'smsbat' });
+    expect(result.attempts).toHaveLength(1);
+    expect(result.attempts[0]).toMatchObject({ provider: 'smsbat', status: 'delivered', rawStatus: 'delivered' });
+    expect(result.attempts[0].cost).toBeGreaterThan(0);
+    const [sent] = sentTo('smsbat', i.recipient.phone!);
+    expect(sent.text).toBe(i.text);
+    expect(sent.messageId).toBe(result.attempts[0].providerMessageId);
+    expect(sentTo('reach', i.recipient.phone!)).toHaveLength(0);
+    expect(h.sim.messages('email')).toHaveLength(0);
+  });
+
+  test('undeliverable on SMSBAT falls back to Reach, which delivers', async () => {
+    const i = input();
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'fail', status: 'undeliverable' } });
+    const result = await (await start(i)).result();
+
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy).toMatchObject({ step: 1, channel: 'reach' });
+    expect(result.attempts.map((a) => [a.channel, a.status, a.rawStatus])).toEqual([
+      ['smsbat', 'failed', 'undeliverable'],
+      ['reach', 'delivered', 'delivered'],
+    ]);
+    expect(sentTo('reach', i.recipient.phone!)[0].text).toBe(i.text);
+    expect(h.sim.messages('email')).toHaveLength(0);
+  });
+
+  test('no receipt within the step timeout falls back to email', async () => {
+    const i = input({
+      steps: [
+        { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '90s' },
+        { channel: 'email', subject: 'Your order' },
+      ],
+    });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const handle = await start(i);
+    const result = await handle.result();
+
+    expect(result.status).toBe('delivered');
+    expect(result.attempts.map((a) => [a.channel, a.status])).toEqual([
+      ['smsbat', 'timed_out'],
+      ['email', 'delivered'],
+    ]);
+    const mail = h.sim.messages('email').filter((m) => m.recipient === 'user@example.com');
+    expect(mail).toHaveLength(1);
+    expect(mail[0].text).toContain(i.text);
+    expect(mail[0].fields.subject).toBe('Your order');
+    // The safety-net polls backed off and stayed within the step's 90 s.
+    const polls = h.sim.requests('smsbat').filter((r) => r.method === 'GET');
+    expect(polls.length).toBeGreaterThanOrEqual(3);
+    expect(polls.length).toBeLessThanOrEqual(6);
+  });
+
+  test('a 429 is retried after Retry-After, then the send succeeds', async () => {
+    const i = input();
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'reject', status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSec: 2 },
+      times: 1,
+    });
+    const result = await (await start(i)).result();
+
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy?.channel).toBe('smsbat');
+    expect(sendRequests('smsbat')).toHaveLength(2);
+    expect(sentTo('smsbat', i.recipient.phone!)).toHaveLength(1);
+  });
+
+  test('a 400 is not retried: the step fails once and the chain moves on', async () => {
+    const i = input();
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', field: 'toPhone', message: 'Invalid phone number format' },
+    });
+    const result = await (await start(i)).result();
+
+    expect(sendRequests('smsbat')).toHaveLength(1);
+    expect(result.attempts[0]).toMatchObject({
+      channel: 'smsbat',
+      status: 'failed',
+      error: { type: 'ProviderRequestError', nonRetryable: true },
+    });
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy?.channel).toBe('reach');
+  });
+
+  test('the TTL expires mid-chain: no further step starts', async () => {
+    const i = input({ ttl: '3m', steps: [
+      { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '10m' },
+      { channel: 'reach', src: 'Shop' },
+    ] });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const result = await (await start(i)).result();
+
+    expect(result.status).toBe('expired');
+    expect(result.attempts).toHaveLength(1);
+    expect(sentTo('reach', i.recipient.phone!)).toHaveLength(0);
+    // The remaining TTL went to SMSBAT as the message's own ttl (seconds).
+    expect(sentTo('smsbat', i.recipient.phone!)[0].fields.ttl).toBe(180);
+  });
+
+  test('sendAt 30 days ahead is reached on a durable timer', async () => {
+    const sendAt = new Date(Date.now() + 30 * DAY).toISOString();
+    const i = input({ sendAt });
+    const handle = await start(i);
+    expect(await handle.query(statusQuery)).toMatchObject({ phase: 'scheduled', attempts: [] });
+    expect(sentTo('smsbat', i.recipient.phone!)).toHaveLength(0);
+
+    const result = await handle.result();
+    expect(result.status).toBe('delivered');
+    const described = await handle.describe();
+    expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(30 * DAY - 60_000);
+    expect(sentTo('smsbat', i.recipient.phone!)).toHaveLength(1);
+  });
+
+  test('cancel during a receipt wait stops the chain', async () => {
+    const i = input();
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const handle = await start(i);
+    await waitFor(async () => (await handle.query(statusQuery)).phase === 'waiting_for_receipt');
+    await handle.signal(cancelSignal, { reason: 'user left' });
+    const result = await handle.result();
+
+    expect(result.status).toBe('canceled');
+    expect(result.attempts).toHaveLength(1);
+    expect(sentTo('reach', i.recipient.phone!)).toHaveLength(0);
+    expect(h.sim.messages('email')).toHaveLength(0);
+  });
+
+  test('a late receipt for an earlier step is recorded: both deliveries and both costs', async () => {
+    const i = input({
+      steps: [
+        { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '1m' },
+        { channel: 'reach', src: 'Shop', deliveryTimeout: '5m' },
+      ],
+    });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'reach', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const handle = await start(i);
+    // Let the workflow time out step 1 and send step 2 (time skips while we await the result).
+    const reachSent = waitFor(async () => (await handle.query(statusQuery)).attempts[1]?.status === 'pending');
+    const resultPromise = handle.result();
+    await reachSent;
+    const progress = await handle.query(statusQuery);
+    const smsbatId = progress.attempts[0].providerMessageId!;
+    const reachId = progress.attempts[1].providerMessageId!;
+
+    // SMSBAT's receipt arrives late, as the webhook receiver would signal it.
+    await handle.signal(receiptSignal, {
+      provider: 'smsbat',
+      providerMessageId: smsbatId,
+      state: 'delivered',
+      rawStatus: 'delivered',
+      cost: 0.05,
+      currency: 'USD',
+      occurredAt: new Date().toISOString(),
+    });
+    h.sim.settle('reach', reachId, 'delivered');
+    const result = await resultPromise;
+
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy).toMatchObject({ step: 0, channel: 'smsbat' });
+    expect(result.attempts.map((a) => [a.channel, a.status])).toEqual([
+      ['smsbat', 'delivered'],
+      ['reach', 'delivered'],
+    ]);
+    expect(result.attempts[0].cost).toBe(0.05);
+    expect(result.attempts[1].cost).toBeGreaterThan(0);
+  });
+
+  test('a 7-day Viber survey: its TTL reaches SMSBAT and ends the flow after 7 days', async () => {
+    const i = input({
+      text: 'How satisfied are you with our service?',
+      ttl: '7d',
+      steps: [
+        {
+          channel: 'smsbat',
+          fromName: 'Shop',
+          messageType: 'viber_survey',
+          surveyOptions: ['Very Satisfied', 'Satisfied', 'Neutral'],
+          deliveryTimeout: '8d',
+        },
+      ],
+    });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const handle = await start(i);
+    const result = await handle.result();
+
+    expect(result.status).toBe('expired');
+    const [sent] = sentTo('smsbat', i.recipient.phone!);
+    expect(sent.fields).toMatchObject({
+      messageType: 'viber_survey',
+      ttl: 604800,
+      surveyOptions: ['Very Satisfied', 'Satisfied', 'Neutral'],
+    });
+    const described = await handle.describe();
+    expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(7 * DAY);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
