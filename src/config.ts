@@ -50,6 +50,10 @@ const EnvSchema = z.object({
   /** Secret token that authenticates SMSBAT webhooks (in the URL path or X-Webhook-Token). */
   CASCADE_SMSBAT_WEBHOOK_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 
+  /** Where the webhook receiver listens. */
+  WEBHOOK_HOST: z.string().default('0.0.0.0'),
+  WEBHOOK_PORT: positiveInt.default(8091),
+
   /** Per-call deadline of every provider request, ms. */
   PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
 });
@@ -87,7 +91,7 @@ export interface CascadeConfig {
   reach?: ReachConfig;
   email?: EmailConfig;
   otpSecret?: string;
-  webhooks: { publicUrl?: string; smsbatToken?: string };
+  webhooks: { publicUrl?: string; smsbatToken?: string; host: string; port: number };
   providerTimeoutMs: number;
 }
 
@@ -148,7 +152,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     email: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     otpSecret: e.CASCADE_OTP_SECRET,
-    webhooks: { publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL, smsbatToken: e.CASCADE_SMSBAT_WEBHOOK_TOKEN },
+    webhooks: {
+      publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL,
+      smsbatToken: e.CASCADE_SMSBAT_WEBHOOK_TOKEN,
+      host: e.WEBHOOK_HOST,
+      port: e.WEBHOOK_PORT,
+    },
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
   };
 }

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { ReceiptRoutes } from '../routing/receipt-routes';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { notConfigured, toActivityFailure } from './failures';
@@ -41,7 +42,9 @@ export function createSendStep(deps: ActivityDeps) {
             },
             { route: step.route },
           );
-          await deps.receiptRoutes?.claim('smsbat', sent.messageId, flow.workflowId);
+          if (deps.receiptRouting) {
+            await new ReceiptRoutes(Context.current().client, info.taskQueue).claim('smsbat', sent.messageId, flow.workflowId);
+          }
           return result('smsbat', sent.messageId, pending('smsbat', sent.messageId, 'accepted'));
         }
         case 'reach': {

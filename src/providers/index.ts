@@ -16,12 +16,15 @@ export function createProviderClients(config: CascadeConfig): ProviderClients {
   const smsbat = config.smsbat && new SmsbatClient({ baseUrl: config.smsbat.baseUrl, credentials: config.smsbat, timeoutMs });
   const reach = config.reach && new ReachClient({ ...config.reach, timeoutMs });
   const email = config.email && new EmailClient({ url: config.email.url, from: config.email.from, timeoutMs });
+  let closing: Promise<void> | undefined;
   return {
     smsbat,
     reach,
     email,
-    async close() {
-      await Promise.all([smsbat?.close(), reach?.close(), email?.close()]);
+    close() {
+      // Idempotent: the plugin closes on worker shutdown, its owner may close again.
+      closing ??= Promise.all([smsbat?.close(), reach?.close(), email?.close()]).then(() => undefined);
+      return closing;
     },
   };
 }

@@ -46,7 +46,6 @@ export async function startHarness(
   const { worker, close } = await createCascadeWorker({
     config,
     connection: env.nativeConnection,
-    client: env.client,
     workflowBundle: codePath ? { codePath } : undefined,
     worker: {
       taskQueue,

@@ -1,0 +1,205 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { type z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../config';
+import { sealOtpCode } from '../otp/codes';
+import { maskRecipient } from '../shared/mask';
+import {
+  cancelSignal,
+  ErrorTypes,
+  resendUpdate,
+  stateQuery,
+  statusQuery,
+  verifyUpdate,
+} from '../shared/messages';
+import {
+  DeliverMessageInputSchema,
+  describeIssues,
+  OtpInputSchema,
+  type DeliverMessageInput,
+  type OtpInput,
+} from '../shared/schemas';
+import { FLOW_KIND, RECIPIENT_MASK, TRACKING_ID } from '../shared/search-attributes';
+import {
+  type DeliveryProgress,
+  type DeliveryResult,
+  type OtpResult,
+  type OtpState,
+  type ResendResult,
+  type VerifyResult,
+} from '../shared/types';
+import { type deliverMessage, type otpVerification } from '../workflows';
+import { CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from './errors';
+
+export interface CascadeClientOptions {
+  /** Your Temporal client (with the plugin's data converter, if you use payload encryption). */
+  client: Client;
+  taskQueue?: string;
+  /** CASCADE_OTP_SECRET: needed by verifyOtp to seal codes before they reach Temporal. */
+  otpSecret?: string;
+}
+
+export type FlowKind = 'deliverMessage' | 'otpVerification';
+
+export interface FlowStatus {
+  id: string;
+  kind: FlowKind;
+  /** Temporal's own execution status: RUNNING, COMPLETED, … */
+  execution: string;
+  progress?: DeliveryProgress | OtpState;
+}
+
+/** Workflow ids derive from tracking ids, so one tracking id can never start two flows. */
+export const deliveryWorkflowId = (trackingId: string) => `deliver:${trackingId}`;
+export const otpWorkflowId = (trackingId: string) => `otp:${trackingId}`;
+
+/**
+ * The typed API a backend calls. Inputs are validated before anything starts; starts are
+ * idempotent by tracking id (a repeated start returns the existing flow instead of sending again).
+ */
+export class CascadeClient {
+  private readonly client: Client;
+  private readonly taskQueue: string;
+
+  constructor(private readonly options: CascadeClientOptions) {
+    this.client = options.client;
+    this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  }
+
+  /** Starts (or finds) the delivery of one message; returns its flow id. */
+  async sendMessage(input: DeliverMessageInput): Promise<{ id: string; started: boolean }> {
+    const params = validate(DeliverMessageInputSchema, input);
+    return this.startOnce<typeof deliverMessage>('deliverMessage', deliveryWorkflowId(params.trackingId), input, {
+      summary: `Deliver ${params.trackingId} to ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
+      trackingId: params.trackingId,
+      recipient: maskRecipient(params.recipient),
+    });
+  }
+
+  /** Starts (or finds) an OTP verification; returns its flow id. */
+  async startOtp(input: OtpInput): Promise<{ id: string; started: boolean }> {
+    const params = validate(OtpInputSchema, input);
+    return this.startOnce<typeof otpVerification>('otpVerification', otpWorkflowId(params.trackingId), input, {
+      summary: `OTP ${params.trackingId} for ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
+      trackingId: params.trackingId,
+      recipient: maskRecipient(params.recipient),
+    });
+  }
+
+  /** Checks a code the user typed. The code is sealed here: only its keyed digest reaches Temporal. */
+  async verifyOtp(id: string, code: string): Promise<VerifyResult> {
+    if (!/^\d{4,10}$/.test(code)) throw new CascadeValidationError([{ path: 'code', message: 'must be 4–10 digits' }]);
+    if (!this.options.otpSecret) throw new Error('verifyOtp needs otpSecret (CASCADE_OTP_SECRET) to seal the code');
+    const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
+    try {
+      return await handle.executeUpdate(verifyUpdate, { args: [{ code: sealOtpCode(this.options.otpSecret, id, code) }] });
+    } catch (err) {
+      const failure = updateFailure(err);
+      if (failure?.type === ErrorTypes.invalidCode) {
+        throw new CascadeValidationError([{ path: 'code', message: failure.message }]);
+      }
+      return this.closedVerification(id, err);
+    }
+  }
+
+  async resendOtp(id: string, options: { nextStep?: boolean } = {}): Promise<ResendResult> {
+    const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
+    try {
+      return await handle.executeUpdate(resendUpdate, { args: [options] });
+    } catch (err) {
+      const failure = updateFailure(err);
+      if (failure?.type === ErrorTypes.resendRefused) throw new CascadeResendRefusedError(failure.message);
+      if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
+      throw err;
+    }
+  }
+
+  async cancel(id: string, reason?: string): Promise<void> {
+    try {
+      await this.client.workflow.getHandle(id).signal(cancelSignal, { reason });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
+      throw err;
+    }
+  }
+
+  async getStatus(id: string): Promise<FlowStatus> {
+    const handle = this.client.workflow.getHandle(id);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
+      throw err;
+    }
+    const kind = description.type as FlowKind;
+    const progress = kind === 'otpVerification' ? await handle.query(stateQuery) : await handle.query(statusQuery);
+    return { id, kind, execution: description.status.name, progress };
+  }
+
+  async result(id: string): Promise<DeliveryResult | OtpResult> {
+    try {
+      return await this.client.workflow.getHandle<typeof deliverMessage | typeof otpVerification>(id).result();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
+      throw err;
+    }
+  }
+
+  private async startOnce<W extends typeof deliverMessage | typeof otpVerification>(
+    type: FlowKind,
+    workflowId: string,
+    input: Parameters<W>[0],
+    meta: { summary: string; trackingId: string; recipient: string },
+  ): Promise<{ id: string; started: boolean }> {
+    try {
+      await this.client.workflow.start(type, {
+        args: [input],
+        workflowId,
+        taskQueue: this.taskQueue,
+        // The same tracking id never starts a second flow, running or closed: the start is
+        // refused and we answer with the existing flow.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: meta.summary,
+        typedSearchAttributes: [
+          { key: FLOW_KIND, value: type },
+          { key: TRACKING_ID, value: meta.trackingId },
+          { key: RECIPIENT_MASK, value: meta.recipient },
+        ],
+      });
+      return { id: workflowId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { id: workflowId, started: false };
+      throw err;
+    }
+  }
+
+  /** A verify against a flow that has ended answers with how it ended. */
+  private async closedVerification(id: string, err: unknown): Promise<VerifyResult> {
+    let result: OtpResult;
+    try {
+      result = await this.client.workflow.getHandle<typeof otpVerification>(id).result();
+    } catch {
+      if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
+      throw err;
+    }
+    return { status: result.status, attemptsLeft: 0 };
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new CascadeValidationError(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+function updateFailure(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
+

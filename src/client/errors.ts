@@ -1,0 +1,22 @@
+/** Errors the typed client throws; each names what was wrong so a backend can answer its caller. */
+export class CascadeValidationError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'CascadeValidationError';
+  }
+}
+
+/** A resend the flow refused: during the cooldown, after maxSends, or once the flow has ended. */
+export class CascadeResendRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CascadeResendRefusedError';
+  }
+}
+
+export class CascadeFlowNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`no temporal-cascade flow with id ${id}`);
+    this.name = 'CascadeFlowNotFoundError';
+  }
+}

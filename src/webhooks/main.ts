@@ -1,0 +1,33 @@
+/** `npm run webhooks`: the receipt receiver, configured from the environment. */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { connectionAuth } from '../worker';
+import { WebhookReceiver } from './receiver';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { temporal, webhooks } = config;
+  if (!webhooks.publicUrl) throw new Error('set CASCADE_PUBLIC_WEBHOOK_URL: providers sign and call that URL');
+  const connection = await Connection.connect({ address: temporal.address, ...connectionAuth(config) });
+  const receiver = await new WebhookReceiver({
+    client: new Client({ connection, namespace: temporal.namespace }),
+    taskQueue: temporal.taskQueue,
+    publicUrl: webhooks.publicUrl,
+    smsbatToken: webhooks.smsbatToken,
+    reachApiKey: config.reach?.apiKey,
+    log: (entry) => console.log(JSON.stringify(entry)),
+  }).start(webhooks.port, webhooks.host);
+  console.log(`webhook receiver on ${receiver.url}, public URL ${webhooks.publicUrl}`);
+  const stop = async () => {
+    await receiver.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
