@@ -9,8 +9,13 @@ export default tseslint.config(
   prettier,
   {
     rules: {
+      // Handlers registered before a value is known read it later: that is not a constant.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
     },
   },
   {
@@ -22,8 +27,15 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'Workflow code must not use Node built-ins.' },
-            { group: ['**/providers/**', '**/activities/**', '**/sim/**', '**/webhooks/**', '**/client/**'], allowTypeImports: true, message: 'Workflows import activities and providers as types only.' },
-            { group: ['undici', 'nodemailer', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'], message: 'No I/O in workflow code.' },
+            {
+              group: ['**/providers/**', '**/activities/**', '**/sim/**', '**/webhooks/**', '**/client/**'],
+              allowTypeImports: true,
+              message: 'Workflows import activities and providers as types only.',
+            },
+            {
+              group: ['undici', 'nodemailer', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'],
+              message: 'No I/O in workflow code.',
+            },
           ],
         },
       ],

@@ -1,15 +1,20 @@
 /**
  * `npm run dev`: the local sandbox in one command — Temporal dev server with its Web UI (SQLite
- * under .data/, reused by the next run), the provider simulator, and a worker wired to it.
- * Ctrl-C stops everything.
+ * under .data/, reused by the next run), the provider simulator, the webhook receiver, a worker,
+ * and a demo OTP flow to watch (DEV_DEMO=0 skips it). Ctrl-C stops everything.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { CascadeClient } from '../src/client';
 import { loadConfig } from '../src/config';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { startDevServer } from '../src/testing/dev-server';
+import { WebhookReceiver } from '../src/webhooks/receiver';
+import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { createCascadeWorker } from '../src/worker';
+import { runDemo } from './demo';
 
 const DATA = join(__dirname, '..', '.data');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -21,6 +26,7 @@ async function main(): Promise<void> {
     ui: port('DEV_UI_PORT', 8233),
     sim: port('DEV_SIM_PORT', 8090),
     smtp: port('DEV_SMTP_PORT', 2525),
+    webhooks: port('DEV_WEBHOOK_PORT', 8091),
   };
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
     const sim = await startSimulator({ port: ports.sim, smtpPort: ports.smtp, deliveryDelayMs: 1500 });
     stops.push(() => sim.close());
 
+    const publicUrl = `http://127.0.0.1:${ports.webhooks}`;
     const config = loadConfig({
       ...process.env,
       TEMPORAL_ADDRESS: server.address,
@@ -58,8 +65,26 @@ async function main(): Promise<void> {
       REACH_API_KEY: SIM_CREDENTIALS.reach.apiKey,
       SMTP_URL: sim.smtpUrl,
       SMTP_FROM: 'sandbox@temporal-cascade.local',
-      CASCADE_OTP_SECRET: process.env.CASCADE_OTP_SECRET ?? sandboxSecret(),
+      CASCADE_OTP_SECRET: process.env.CASCADE_OTP_SECRET ?? sandboxSecret('otp-secret'),
+      CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
+      CASCADE_SMSBAT_WEBHOOK_TOKEN: sandboxSecret('smsbat-webhook-token'),
+      WEBHOOK_PORT: String(ports.webhooks),
     });
+
+    const connection = await Connection.connect({ address: server.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: server.namespace });
+    const receiver = await new WebhookReceiver({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      publicUrl,
+      smsbatToken: config.webhooks.smsbatToken,
+      reachApiKey: config.reach?.apiKey,
+      log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
+    }).start(ports.webhooks);
+    stops.push(() => receiver.close());
+    // SMSBAT's webhook URL is per account: the simulator plays the account manager here.
+    sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, config.webhooks.smsbatToken!));
     const { worker, close } = await createCascadeWorker({ config });
     const running = worker.run();
     stops.push(async () => {
@@ -76,11 +101,16 @@ async function main(): Promise<void> {
         `  Temporal gRPC       ${server.address} (namespace ${server.namespace})`,
         `  provider simulator  ${sim.url}  (SMSBAT + Reach; control API ${sim.url}/_sim/health)`,
         `  SMTP capture        ${sim.smtpUrl}`,
+        `  webhook receiver    ${receiver.url}  (/webhooks/smsbat, /webhooks/reach, /healthz, /readyz)`,
         `  worker              task queue "${config.temporal.taskQueue}"`,
         '',
         'Ctrl-C stops everything; the next run reuses .data/temporal.sqlite.',
       ].join('\n'),
     );
+    if (process.env.DEV_DEMO !== '0') {
+      const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
+      runDemo(cascade, sim, server.uiUrl!).catch((err) => console.error(`demo failed: ${(err as Error).message}`));
+    }
     await running;
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
@@ -89,9 +119,9 @@ async function main(): Promise<void> {
   }
 }
 
-/** A sandbox-only OTP secret, made once and kept under .data/ (git-ignored). */
-function sandboxSecret(): string {
-  const file = join(DATA, 'otp-secret');
+/** A sandbox-only secret, made once and kept under .data/ (git-ignored). */
+function sandboxSecret(name: string): string {
+  const file = join(DATA, name);
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }

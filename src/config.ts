@@ -11,7 +11,10 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const positiveInt = z.coerce.number().int().positive();
 
 const EnvSchema = z.object({
@@ -105,9 +108,7 @@ export class ConfigError extends Error {
 /** Parses the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CascadeConfig {
   const parsed = EnvSchema.safeParse(env);
-  const problems: string[] = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -124,7 +125,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length > 0) throw new ConfigError(problems);
 
   // SMSBAT sends need one of the three keys; status checks need the API key or user:password.
-  const smsbatOffered = Boolean(e.SMSBAT_API_KEY || (e.SMSBAT_USERNAME && (e.SMSBAT_VIBER_TOKEN || e.SMSBAT_TG_BOT_KEY)));
+  const smsbatOffered = Boolean(
+    e.SMSBAT_API_KEY || (e.SMSBAT_USERNAME && (e.SMSBAT_VIBER_TOKEN || e.SMSBAT_TG_BOT_KEY)),
+  );
   return {
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -3,7 +3,11 @@ import { ConfigError, loadConfig } from '../src/config';
 describe('loadConfig', () => {
   test('defaults: local Temporal, the project task queue, no providers offered', () => {
     const c = loadConfig({});
-    expect(c.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'temporal-cascade' });
+    expect(c.temporal).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'temporal-cascade',
+    });
     expect(c.smsbat).toBeUndefined();
     expect(c.reach).toBeUndefined();
     expect(c.email).toBeUndefined();

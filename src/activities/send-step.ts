@@ -43,7 +43,11 @@ export function createSendStep(deps: ActivityDeps) {
             { route: step.route },
           );
           if (deps.receiptRouting) {
-            await new ReceiptRoutes(Context.current().client, info.taskQueue).claim('smsbat', sent.messageId, flow.workflowId);
+            await new ReceiptRoutes(Context.current().client, info.taskQueue).claim(
+              'smsbat',
+              sent.messageId,
+              flow.workflowId,
+            );
           }
           return result('smsbat', sent.messageId, pending('smsbat', sent.messageId, 'accepted'));
         }

@@ -3,8 +3,7 @@ import { type Recipient, type Step } from '../shared/schemas';
 
 /** What a step sends: plain text, or an OTP whose code the activity derives (never the workflow). */
 export type MessageContent =
-  | { kind: 'text'; text: string }
-  | { kind: 'otp'; template: string; codeLength: number; appName?: string };
+  { kind: 'text'; text: string } | { kind: 'otp'; template: string; codeLength: number; appName?: string };
 
 export interface SendStepInput {
   step: Step;

@@ -9,14 +9,7 @@ import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
 import { maskRecipient } from '../shared/mask';
-import {
-  cancelSignal,
-  ErrorTypes,
-  resendUpdate,
-  stateQuery,
-  statusQuery,
-  verifyUpdate,
-} from '../shared/messages';
+import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
 import {
   DeliverMessageInputSchema,
   describeIssues,
@@ -97,7 +90,9 @@ export class CascadeClient {
     if (!this.options.otpSecret) throw new Error('verifyOtp needs otpSecret (CASCADE_OTP_SECRET) to seal the code');
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     try {
-      return await handle.executeUpdate(verifyUpdate, { args: [{ code: sealOtpCode(this.options.otpSecret, id, code) }] });
+      return await handle.executeUpdate(verifyUpdate, {
+        args: [{ code: sealOtpCode(this.options.otpSecret, id, code) }],
+      });
     } catch (err) {
       const failure = updateFailure(err);
       if (failure?.type === ErrorTypes.invalidCode) {
@@ -202,4 +197,3 @@ function updateFailure(err: unknown): ApplicationFailure | undefined {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause;
   return undefined;
 }
-

@@ -13,7 +13,8 @@ export interface ProviderClients {
 /** One client (one connection pool) per configured provider; unconfigured ones are absent. */
 export function createProviderClients(config: CascadeConfig): ProviderClients {
   const timeoutMs = config.providerTimeoutMs;
-  const smsbat = config.smsbat && new SmsbatClient({ baseUrl: config.smsbat.baseUrl, credentials: config.smsbat, timeoutMs });
+  const smsbat =
+    config.smsbat && new SmsbatClient({ baseUrl: config.smsbat.baseUrl, credentials: config.smsbat, timeoutMs });
   const reach = config.reach && new ReachClient({ ...config.reach, timeoutMs });
   const email = config.email && new EmailClient({ url: config.email.url, from: config.email.from, timeoutMs });
   let closing: Promise<void> | undefined;

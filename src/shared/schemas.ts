@@ -67,14 +67,15 @@ export type StepInput = z.input<typeof StepSchema>;
 export type Channel = Step['channel'];
 export type Recipient = z.output<typeof RecipientSchema>;
 
-function stepsReachable(
-  input: { recipient: Recipient; steps: Step[] },
-  ctx: z.RefinementCtx,
-): void {
+function stepsReachable(input: { recipient: Recipient; steps: Step[] }, ctx: z.RefinementCtx): void {
   input.steps.forEach((step, i) => {
     const needs = step.channel === 'email' ? 'email' : 'phone';
     if (input.recipient[needs] === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['steps', i, 'channel'], message: `a ${step.channel} step needs recipient.${needs}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', i, 'channel'],
+        message: `a ${step.channel} step needs recipient.${needs}`,
+      });
     }
   });
 }
@@ -110,7 +111,11 @@ export const OtpInputSchema = z
     trackingId: TrackingId,
     recipient: RecipientSchema,
     steps,
-    template: z.string().min(1).max(1000).refine((t) => t.includes('{code}'), 'must contain {code}'),
+    template: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine((t) => t.includes('{code}'), 'must contain {code}'),
     codeLength: z.number().int().min(4).max(10).default(OTP_DEFAULTS.codeLength),
     codeTtl: positiveDuration.default(OTP_DEFAULTS.codeTtl),
     maxAttempts: z.number().int().min(1).max(20).default(OTP_DEFAULTS.maxAttempts),

@@ -1,10 +1,7 @@
 import { type SimFaults, type SimResponse } from './types';
 
 export type FaultDecision =
-  | { kind: 'none' }
-  | { kind: 'respond'; response: SimResponse }
-  | { kind: 'reset' }
-  | { kind: 'hang' };
+  { kind: 'none' } | { kind: 'respond'; response: SimResponse } | { kind: 'reset' } | { kind: 'hang' };
 
 /**
  * Fault injection with a seeded generator, so a chaos run can be replayed. The provider sims

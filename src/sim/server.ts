@@ -7,7 +7,14 @@ import { createReachSim, type ReachSimConfig } from './reach';
 import { Scenario } from './scenario';
 import { createSmsbatSim, type SmsbatSimConfig } from './smsbat';
 import { SmtpSim } from './smtp';
-import { type SimFaults, type SimMessage, type SimProvider, type SimRequest, type SimResponse, type SimRule } from './types';
+import {
+  type SimFaults,
+  type SimMessage,
+  type SimProvider,
+  type SimRequest,
+  type SimResponse,
+  type SimRule,
+} from './types';
 
 /** Credentials the simulator accepts unless told otherwise; the sandbox's `.env` uses the same. */
 export const SIM_CREDENTIALS = {
@@ -112,7 +119,8 @@ export class Simulator {
   }
 
   setFaults(provider: SimProvider | 'all', faults: SimFaults): void {
-    for (const p of provider === 'all' ? (['smsbat', 'reach', 'email'] as const) : [provider]) this.faults[p].set(faults);
+    for (const p of provider === 'all' ? (['smsbat', 'reach', 'email'] as const) : [provider])
+      this.faults[p].set(faults);
   }
 
   setSmsbatWebhookUrl(url: string | undefined): void {
@@ -168,10 +176,13 @@ export class Simulator {
   }
 
   private schedule(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(t);
   }
 
@@ -253,7 +264,10 @@ export class Simulator {
         this.reset();
         return { status: 204 };
       case 'GET /_sim/requests':
-        return { status: 200, json: this.requests(provider).map(({ query, ...r }) => ({ ...r, query: String(query) })) };
+        return {
+          status: 200,
+          json: this.requests(provider).map(({ query, ...r }) => ({ ...r, query: String(query) })),
+        };
       case 'GET /_sim/messages':
         return { status: 200, json: this.messages(provider) };
       default:

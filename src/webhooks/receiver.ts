@@ -97,7 +97,11 @@ export class WebhookReceiver {
     if (path === '/webhooks/reach' && options.reachApiKey) {
       if (req.method !== 'POST') return reply(405, { error: 'POST only' });
       const body = await readBody(req, options.maxBodyBytes ?? 65_536);
-      return handleReach(req, body, { apiKey: options.reachApiKey, publicUrl: options.publicUrl, client: options.client });
+      return handleReach(req, body, {
+        apiKey: options.reachApiKey,
+        publicUrl: options.publicUrl,
+        client: options.client,
+      });
     }
     return reply(404, { error: 'not found' });
   }

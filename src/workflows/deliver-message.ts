@@ -26,7 +26,10 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
   let scheduled = params.sendAt !== undefined;
 
   setHandler(cancelSignal, () => void (flow.canceled = true));
-  setHandler(statusQuery, () => ({ ...chain.progress(outcome), ...(scheduled ? { phase: 'scheduled' as const } : {}) }));
+  setHandler(statusQuery, () => ({
+    ...chain.progress(outcome),
+    ...(scheduled ? { phase: 'scheduled' as const } : {}),
+  }));
 
   if (params.sendAt !== undefined) {
     const waitMs = Date.parse(params.sendAt) - Date.now();

@@ -75,7 +75,9 @@ export class FallbackChain {
     const delivered = this.attempts
       .filter((a) => a.status === 'delivered')
       .sort((a, b) => (a.settledAt ?? '').localeCompare(b.settledAt ?? ''))[0];
-    return delivered && { step: delivered.step, channel: delivered.channel, providerMessageId: delivered.providerMessageId };
+    return (
+      delivered && { step: delivered.step, channel: delivered.channel, providerMessageId: delivered.providerMessageId }
+    );
   }
 
   private halted(run: ChainRun): ChainOutcome | undefined {

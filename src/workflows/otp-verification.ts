@@ -1,10 +1,4 @@
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  proxyActivities,
-  setHandler,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CascadeActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
@@ -67,19 +61,16 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     end('canceled');
   });
 
-  setHandler(
-    stateQuery,
-    (): OtpState => ({
-      status,
-      expiresAt,
-      verifyAttempts,
-      attemptsLeft: attemptsLeft(),
-      sends,
-      sendsLeft: p.maxSends - sends,
-      nextResendAt: nextResendAt(),
-      delivery: chain.progress(),
-    }),
-  );
+  setHandler(stateQuery, (): OtpState => ({
+    status,
+    expiresAt,
+    verifyAttempts,
+    attemptsLeft: attemptsLeft(),
+    sends,
+    sendsLeft: p.maxSends - sends,
+    nextResendAt: nextResendAt(),
+    delivery: chain.progress(),
+  }));
 
   setHandler(
     verifyUpdate,

@@ -7,7 +7,18 @@ import { SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 // No Docker engine runs here: the compose file is checked by parsing it against the config schema.
 const root = join(__dirname, '..', '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { image?: string; build?: unknown; ports?: string[]; environment?: Record<string, string>; env_file?: string; command?: unknown; depends_on?: unknown }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: unknown;
+      ports?: string[];
+      environment?: Record<string, string>;
+      env_file?: string;
+      command?: unknown;
+      depends_on?: unknown;
+    }
+  >;
 };
 const envExample = Object.fromEntries(
   readFileSync(join(root, '.env.example'), 'utf8')
@@ -19,7 +30,9 @@ const envExample = Object.fromEntries(
 describe('docker-compose.yml', () => {
   test('runs Temporal on PostgreSQL, the Web UI, the worker and the webhook receiver', () => {
     const s = compose.services;
-    expect(Object.keys(s)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'worker', 'webhooks']));
+    expect(Object.keys(s)).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'worker', 'webhooks']),
+    );
     expect(s.postgresql.image).toMatch(/^postgres:/);
     expect(s.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(s.temporal.ports).toContain('7233:7233');

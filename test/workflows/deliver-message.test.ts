@@ -66,7 +66,11 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 
   test('undeliverable on SMSBAT falls back to Reach, which delivers', async () => {
     const i = input();
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'fail', status: 'undeliverable' } });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'fail', status: 'undeliverable' },
+    });
     const result = await (await start(i)).result();
 
     expect(result.status).toBe('delivered');
@@ -86,7 +90,12 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         { channel: 'email', subject: 'Your order' },
       ],
     });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
     const handle = await start(i);
     const result = await handle.result();
 
@@ -126,7 +135,13 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     h.sim.script({
       recipient: i.recipient.phone,
       provider: 'smsbat',
-      outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', field: 'toPhone', message: 'Invalid phone number format' },
+      outcome: {
+        kind: 'reject',
+        status: 400,
+        code: 'INVALID_PHONE',
+        field: 'toPhone',
+        message: 'Invalid phone number format',
+      },
     });
     const result = await (await start(i)).result();
 
@@ -141,11 +156,19 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
   });
 
   test('the TTL expires mid-chain: no further step starts', async () => {
-    const i = input({ ttl: '3m', steps: [
-      { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '10m' },
-      { channel: 'reach', src: 'Shop' },
-    ] });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const i = input({
+      ttl: '3m',
+      steps: [
+        { channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '10m' },
+        { channel: 'reach', src: 'Shop' },
+      ],
+    });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
     const result = await (await start(i)).result();
 
     expect(result.status).toBe('expired');
@@ -171,7 +194,12 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 
   test('cancel during a receipt wait stops the chain', async () => {
     const i = input();
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
     const handle = await start(i);
     await waitFor(async () => (await handle.query(statusQuery)).phase === 'waiting_for_receipt');
     await handle.signal(cancelSignal, { reason: 'user left' });
@@ -190,8 +218,18 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         { channel: 'reach', src: 'Shop', deliveryTimeout: '5m' },
       ],
     });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'reach', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'reach',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
     const handle = await start(i);
     // Let the workflow time out step 1 and send step 2 (time skips while we await the result).
     const reachSent = waitFor(async () => (await handle.query(statusQuery)).attempts[1]?.status === 'pending');
@@ -238,7 +276,12 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         },
       ],
     });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    h.sim.script({
+      recipient: i.recipient.phone,
+      provider: 'smsbat',
+      outcome: { kind: 'pending' },
+      receipt: 'withhold',
+    });
     const handle = await start(i);
     const result = await handle.result();
 

@@ -71,7 +71,13 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
     const wrong = code === '00000000' ? '11111111' : '00000000';
     const results = [];
     for (let n = 0; n < 5; n++) results.push(await verify(handle, wrong));
-    expect(results.map((r) => r.status)).toEqual(['incorrect', 'incorrect', 'incorrect', 'incorrect', 'too_many_attempts']);
+    expect(results.map((r) => r.status)).toEqual([
+      'incorrect',
+      'incorrect',
+      'incorrect',
+      'incorrect',
+      'too_many_attempts',
+    ]);
     expect(results.map((r) => r.attemptsLeft)).toEqual([4, 3, 2, 1, 0]);
     expect((await handle.result()).status).toBe('too_many_attempts');
   });
@@ -143,10 +149,7 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
       recipient: { phone: uniquePhone(), email: 'history@example.com' },
       // Ten digits: a shorter code could turn up by chance inside an id or a timestamp.
       codeLength: 10,
-      steps: [
-        { channel: 'smsbat', fromName: 'MyApp', deliveryTimeout: '1s' },
-        { channel: 'email' },
-      ],
+      steps: [{ channel: 'smsbat', fromName: 'MyApp', deliveryTimeout: '1s' }, { channel: 'email' }],
     });
     h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'fail' } });
     const { handle } = await start(i);

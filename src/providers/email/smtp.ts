@@ -68,7 +68,11 @@ export class EmailClient {
       });
     }
     const from = message.from ?? this.options.from;
-    if (!from) throw new ProviderRequestError('email: no sender (set SMTP_FROM or the step\'s `from`)', { provider: 'email', field: 'from' });
+    if (!from)
+      throw new ProviderRequestError("email: no sender (set SMTP_FROM or the step's `from`)", {
+        provider: 'email',
+        field: 'from',
+      });
     try {
       const info = await this.transport.sendMail({
         from,

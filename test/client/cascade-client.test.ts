@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { CascadeClient, CascadeResendRefusedError, CascadeValidationError } from '../../src/client';
+import { loadConfig } from '../../src/config';
+import { createCascadePlugin } from '../../src/plugin';
+import { startSimulator, type Simulator } from '../../src/sim/server';
+import { createLocalEnvironment } from '../../src/testing/environment';
+import { type DeliveryResult, type OtpResult } from '../../src/shared/types';
+import { simEnv, TEST_OTP_SECRET, uniqueId, uniquePhone } from '../support/cascade';
+
+describe('CascadeClient and the plugin (dev server)', () => {
+  let env: TestWorkflowEnvironment;
+  let sim: Simulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  let cascade: CascadeClient;
+  const taskQueue = `plugin-${randomUUID()}`;
+
+  beforeAll(async () => {
+    env = await createLocalEnvironment();
+    sim = await startSimulator({ deliveryDelayMs: 0 });
+    // A fresh worker built only with the plugin: its workflows, its activities, its config.
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      plugins: [createCascadePlugin({ config: loadConfig(simEnv(sim)) })],
+    });
+    running = worker.run();
+    cascade = new CascadeClient({ client: env.client, taskQueue, otpSecret: TEST_OTP_SECRET });
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await sim?.close();
+    await env?.teardown();
+  });
+
+  test('sendMessage delivers; a repeated start with the same tracking id does not send twice', async () => {
+    const phone = uniquePhone();
+    const input = {
+      trackingId: uniqueId('order'),
+      recipient: { phone },
+      text: 'Your parcel is on its way',
+      steps: [{ channel: 'smsbat' as const, fromName: 'Shop' }],
+    };
+    const first = await cascade.sendMessage(input);
+    const again = await cascade.sendMessage(input);
+    expect(first).toEqual({ id: `deliver:${input.trackingId}`, started: true });
+    expect(again).toEqual({ id: first.id, started: false });
+
+    const result = (await cascade.result(first.id)) as DeliveryResult;
+    expect(result.status).toBe('delivered');
+    expect(await cascade.sendMessage(input)).toEqual({ id: first.id, started: false });
+    expect(sim.messages('smsbat').filter((m) => m.recipient === phone)).toHaveLength(1);
+
+    const status = await cascade.getStatus(first.id);
+    expect(status).toMatchObject({ kind: 'deliverMessage', execution: 'COMPLETED' });
+  });
+
+  test('startOtp → verifyOtp approves the code the user received', async () => {
+    const phone = uniquePhone();
+    const { id } = await cascade.startOtp({
+      trackingId: uniqueId('login'),
+      recipient: { phone },
+      steps: [{ channel: 'reach', src: 'MyApp' }],
+      template: '{code} is your code',
+    });
+    let text: string | undefined;
+    for (let n = 0; n < 200 && !text; n++) {
+      text = sim.messages('reach').find((m) => m.recipient === phone)?.text;
+      if (!text) await new Promise((r) => setTimeout(r, 50));
+    }
+    const code = /^(\d{6})/.exec(text!)![1];
+
+    await expect(cascade.resendOtp(id)).rejects.toBeInstanceOf(CascadeResendRefusedError);
+    await expect(cascade.verifyOtp(id, '12ab')).rejects.toBeInstanceOf(CascadeValidationError);
+    expect(await cascade.verifyOtp(id, code)).toEqual({ status: 'approved', attemptsLeft: 4 });
+    expect(((await cascade.result(id)) as OtpResult).status).toBe('approved');
+    // After the flow ended, verify answers how it ended instead of throwing.
+    expect(await cascade.verifyOtp(id, code)).toEqual({ status: 'approved', attemptsLeft: 0 });
+  });
+
+  test('invalid input is rejected before any workflow starts, naming the field', async () => {
+    const trackingId = uniqueId('bad');
+    let error: unknown;
+    try {
+      await cascade.sendMessage({
+        trackingId,
+        recipient: { phone: '0501234567' },
+        text: 'hi',
+        steps: [{ channel: 'email' }],
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CascadeValidationError);
+    const paths = (error as CascadeValidationError).issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['recipient.phone']));
+    await expect(env.client.workflow.getHandle(`deliver:${trackingId}`).describe()).rejects.toThrow();
+  });
+});
