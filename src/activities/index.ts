@@ -1,3 +1,4 @@
+import { createBulkActivities } from './bulk';
 import { createCancelScheduled, createCheckDelivery } from './check-delivery';
 import { type ActivityDeps } from './deps';
 import { createPrepareOtpVerifier } from './otp';
@@ -14,5 +15,6 @@ export function createActivities(deps: ActivityDeps): CascadeActivities {
     checkDelivery: createCheckDelivery(deps),
     cancelScheduled: createCancelScheduled(deps),
     prepareOtpVerifier: createPrepareOtpVerifier(deps),
+    ...createBulkActivities(deps),
   };
 }

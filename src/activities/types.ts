@@ -1,5 +1,8 @@
 import { type DeliveryStatus, type ProviderName } from '../shared/delivery-status';
-import { type Recipient, type Step } from '../shared/schemas';
+import { type BulkMessage, type Recipient, type Step } from '../shared/schemas';
+import { type BulkMessageState } from '../shared/types';
+
+export type BulkStep = Extract<Step, { channel: 'smsbat' | 'reach' }>;
 
 /** What a step sends: plain text, or an OTP whose code the activity derives (never the workflow). */
 export type MessageContent =
@@ -44,4 +47,27 @@ export interface CascadeActivities {
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
   /** Derives this flow's code and returns only its sealed verifier. */
   prepareOtpVerifier(input: PrepareOtpInput): Promise<{ verifier: string }>;
+  /** Sends up to one provider request's worth of messages; one state per message, in order. */
+  sendBulkBatch(input: SendBulkBatchInput): Promise<BulkMessageState[]>;
+  /** Final-or-not states of sent messages, in order. */
+  checkBulkStatuses(input: CheckBulkStatusesInput): Promise<BulkMessageState['state'][]>;
+  countBulkSource(source: BulkSource): Promise<number>;
+}
+
+/** Where a bulk chunk's messages come from: inline (its own slice) or a file the worker reads. */
+export type BulkSource =
+  { kind: 'inline'; messages: BulkMessage[] } | { kind: 'file'; path: string; format?: 'csv' | 'jsonl' };
+
+export interface SendBulkBatchInput {
+  bulkId: string;
+  step: BulkStep;
+  source: BulkSource;
+  /** Index of the first message within the source. */
+  offset: number;
+  count: number;
+}
+
+export interface CheckBulkStatusesInput {
+  provider: 'smsbat' | 'reach';
+  providerMessageIds: string[];
 }

@@ -1,6 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { type DeliveryStatus } from './delivery-status';
-import { type DeliveryProgress, type OtpState, type ResendResult, type VerifyResult } from './types';
+import {
+  type BulkMessageState,
+  type BulkProgress,
+  type DeliveryProgress,
+  type OtpState,
+  type ResendResult,
+  type VerifyResult,
+} from './types';
 
 /** A delivery receipt for one provider message (webhook receiver → workflow). */
 export const receiptSignal = defineSignal<[DeliveryStatus]>('receipt');
@@ -32,3 +39,9 @@ export const ErrorTypes = {
 
 /** Sealed OTP codes: `otp1.<length>.<43 chars of base64url HMAC-SHA256>`. */
 export const SEALED_CODE = /^otp1\.(\d{1,2})\.[A-Za-z0-9_-]{43}$/;
+
+/** Bulk sends: pause and resume between batches; progress counts. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const progressQuery = defineQuery<BulkProgress>('progress');
+export const bulkMessagesQuery = defineQuery<BulkMessageState[]>('messages');

@@ -132,3 +132,34 @@ export type OtpParams = z.output<typeof OtpInputSchema>;
 export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
 }
+
+/** One message of a bulk send. */
+export const BulkMessageSchema = z.object({ id: TrackingId, phone: E164, text: z.string().min(1).max(1600) }).strict();
+export type BulkMessage = z.output<typeof BulkMessageSchema>;
+
+export const BULK_DEFAULTS = { batchSize: 1000, ratePerSecond: 200, trackFor: '10m', maxInline: 10_000 } as const;
+
+/**
+ * A campaign: messages inline (up to 10 000) or in a file the workers can read (CSV with a header
+ * `id,phone,text`, or JSON lines), sent through one SMS provider in batches.
+ */
+export const BulkSendInputSchema = z
+  .object({
+    bulkId: TrackingId,
+    step: z.discriminatedUnion('channel', [SmsbatStepSchema, ReachStepSchema]),
+    messages: z.array(BulkMessageSchema).min(1).max(BULK_DEFAULTS.maxInline).optional(),
+    file: z
+      .object({ path: z.string().min(1), format: z.enum(['csv', 'jsonl']).optional() })
+      .strict()
+      .optional(),
+    /** Messages per provider request (SMSBAT accepts up to 1000). */
+    batchSize: z.number().int().min(1).max(1000).default(BULK_DEFAULTS.batchSize),
+    /** Messages per second sent to the provider. */
+    ratePerSecond: z.number().positive().max(10_000).default(BULK_DEFAULTS.ratePerSecond),
+    /** How long to keep checking statuses after the last send. */
+    trackFor: duration.default(BULK_DEFAULTS.trackFor),
+  })
+  .strict()
+  .refine((b) => (b.messages === undefined) !== (b.file === undefined), 'give exactly one of messages or file');
+export type BulkSendInput = z.input<typeof BulkSendInputSchema>;
+export type BulkSendParams = z.output<typeof BulkSendInputSchema>;

@@ -3,6 +3,8 @@ import { type Channel } from './schemas';
 
 /** One send through one step of the chain, as the result and the `status` query show it. */
 export interface Attempt {
+  /** Which send of the flow (OTP resends count up from 1). */
+  sendNo: number;
   step: number;
   channel: Channel;
   provider: ProviderName;
@@ -70,4 +72,25 @@ export interface OtpResult {
   verifyAttempts: number;
   sends: number;
   attempts: Attempt[];
+}
+
+export interface BulkProgress {
+  total: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  /** Sent, no final status yet. */
+  pending: number;
+  /** Not sent yet. */
+  queued: number;
+  paused: boolean;
+  canceled: boolean;
+}
+
+/** The compact per-message record a bulk chunk keeps (and returns). */
+export interface BulkMessageState {
+  id: string;
+  providerMessageId?: string;
+  state: 'queued' | 'pending' | 'delivered' | 'failed';
+  error?: string;
 }

@@ -47,7 +47,7 @@ export class FallbackChain {
     for (let i = run.startStep; i < run.steps.length; i++) {
       const halt = this.halted(run);
       if (halt) return halt;
-      if (this.deliveredBy()) return 'delivered';
+      if (this.deliveredBy(run.sendNo)) return 'delivered';
       const step = run.steps[i];
       this.currentStep = i;
       showChannel(step.channel);
@@ -56,7 +56,7 @@ export class FallbackChain {
       const outcome = await this.awaitReceipt(run, step, attempt);
       if (outcome !== 'next') return outcome;
     }
-    if (this.deliveredBy()) return 'delivered';
+    if (this.deliveredBy(run.sendNo)) return 'delivered';
     return this.halted(run) ?? 'failed';
   }
 
@@ -70,10 +70,10 @@ export class FallbackChain {
     };
   }
 
-  /** The first attempt that was delivered, by settle time. */
-  deliveredBy(): DeliveryResult['deliveredBy'] {
+  /** The first attempt that was delivered, by settle time (of one send, or of all). */
+  deliveredBy(sendNo?: number): DeliveryResult['deliveredBy'] {
     const delivered = this.attempts
-      .filter((a) => a.status === 'delivered')
+      .filter((a) => a.status === 'delivered' && (sendNo === undefined || a.sendNo === sendNo))
       .sort((a, b) => (a.settledAt ?? '').localeCompare(b.settledAt ?? ''))[0];
     return (
       delivered && { step: delivered.step, channel: delivered.channel, providerMessageId: delivered.providerMessageId }
@@ -91,6 +91,7 @@ export class FallbackChain {
     this.phase = 'sending';
     showDetails(`${describeStep(step)}: sending (step ${stepIndex + 1} of ${run.steps.length})`);
     const attempt: Attempt = {
+      sendNo: run.sendNo,
       step: stepIndex,
       channel: step.channel,
       provider: step.channel,

@@ -2,3 +2,5 @@
 export { deliverMessage } from './deliver-message';
 export { otpVerification } from './otp-verification';
 export { receiptRouter } from './receipt-router';
+export { bulkSend } from './bulk-send';
+export { bulkChunk } from './bulk-chunk';

@@ -35,3 +35,13 @@ export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1
 export const ROUTER_OWNER_WAIT = '1h';
 /** How long a receipt router forwards receipts for a message before it ends. */
 export const ROUTER_LIFETIME = '7d';
+
+/** One provider request of a bulk send (up to 1000 SMSBAT messages, or as many Reach creates). */
+export const BULK_SEND: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+};
+
+/** Messages per child workflow of a bulk send, and children per run before continue-as-new. */
+export const BULK_CHUNK_SIZE = 5000;
+export const BULK_CHUNKS_PER_RUN = 40;

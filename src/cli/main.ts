@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+/**
+ * `temporal-cascade`: send messages, run OTP flows and campaigns from a shell.
+ * Exit codes: 0 done (delivered / approved / accepted), 1 the flow ended otherwise,
+ * 2 invalid usage or input, 3 no such flow, 4 configuration or connection problem.
+ */
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { CascadeClient, CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from '../client';
+import { ConfigError, loadConfig } from '../config';
+import { progressQuery } from '../shared/messages';
+import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
+import { connectionAuth } from '../worker';
+import { stepsFromFlags } from './steps';
+
+export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
+
+const USAGE = `usage:
+  temporal-cascade send --to <+E164> [--email <addr>] --text <text> [--via smsbat,reach,email] [--from-name N] [--src S] [--subject S] [--timeout 2m] [--ttl 10m] [--tracking-id ID] [--wait]
+  temporal-cascade otp start --to <+E164> [--email <addr>] --template "Code: {code}" [--via …] [--tracking-id ID]
+  temporal-cascade otp verify <id> <code>
+  temporal-cascade otp resend <id> [--next-step]
+  temporal-cascade otp cancel <id>
+  temporal-cascade status <id>
+  temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
+options: --json (machine-readable output)`;
+
+class UsageError extends Error {}
+
+export async function run(argv: string[], out: (line: string) => void = console.log): Promise<number> {
+  const { values: flags, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      email: { type: 'string' },
+      text: { type: 'string' },
+      template: { type: 'string' },
+      via: { type: 'string' },
+      'from-name': { type: 'string' },
+      route: { type: 'string' },
+      src: { type: 'string' },
+      subject: { type: 'string' },
+      timeout: { type: 'string' },
+      ttl: { type: 'string' },
+      'tracking-id': { type: 'string' },
+      'bulk-id': { type: 'string' },
+      rate: { type: 'string' },
+      'next-step': { type: 'boolean' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  const json = Boolean(flags.json);
+  const print = (human: string, data: unknown) => out(json ? JSON.stringify(data) : human);
+  if (flags.help || positionals.length === 0) {
+    out(USAGE);
+    return flags.help ? EXIT.ok : EXIT.usage;
+  }
+
+  let connection: Connection | undefined;
+  try {
+    const config = loadConfig();
+    connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
+    const recipient = { phone: flags.to, email: flags.email };
+    const [command, sub, ...rest] = positionals;
+
+    switch (command) {
+      case 'send': {
+        const { id, started } = await cascade.sendMessage({
+          trackingId: flags['tracking-id'] ?? `cli-${randomUUID()}`,
+          recipient,
+          text: flags.text ?? '',
+          steps: stepsFromFlags(flags),
+          ttl: flags.ttl,
+        });
+        if (!flags.wait) {
+          print(`${started ? 'started' : 'already exists'}: ${id}`, { id, started });
+          return EXIT.ok;
+        }
+        const result = (await cascade.result(id)) as DeliveryResult;
+        print(`${id}: ${result.status}${result.deliveredBy ? ` via ${result.deliveredBy.channel}` : ''}`, {
+          id,
+          ...result,
+        });
+        return result.status === 'delivered' ? EXIT.ok : EXIT.flowFailed;
+      }
+      case 'otp':
+        return await otp(cascade, sub, rest, flags, print);
+      case 'cancel':
+        await cascade.cancel(need(sub, 'id'));
+        print(`cancel sent to ${sub}`, { id: sub, canceled: true });
+        return EXIT.ok;
+      case 'status': {
+        const status = await cascade.getStatus(need(sub, 'id'));
+        print(
+          `${status.id} (${status.kind}): ${status.execution}\n${JSON.stringify(status.progress, null, 2)}`,
+          status,
+        );
+        return EXIT.ok;
+      }
+      case 'bulk':
+        return await bulk(client, config.temporal.taskQueue, need(sub, 'file'), flags, json, out);
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      out(`${err.message}\n${USAGE}`);
+      return EXIT.usage;
+    }
+    if (err instanceof CascadeValidationError) return fail(out, json, err.message, EXIT.usage);
+    if (err instanceof CascadeFlowNotFoundError) return fail(out, json, err.message, EXIT.notFound);
+    if (err instanceof CascadeResendRefusedError) return fail(out, json, err.message, EXIT.flowFailed);
+    if (err instanceof ConfigError) return fail(out, json, err.message, EXIT.config);
+    return fail(out, json, (err as Error).message, EXIT.config);
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function otp(
+  cascade: CascadeClient,
+  sub: string | undefined,
+  rest: string[],
+  flags: Record<string, string | boolean | undefined>,
+  print: (human: string, data: unknown) => void,
+): Promise<number> {
+  switch (sub) {
+    case 'start': {
+      const { id, started } = await cascade.startOtp({
+        trackingId: (flags['tracking-id'] as string | undefined) ?? `cli-${randomUUID()}`,
+        recipient: { phone: flags.to as string | undefined, email: flags.email as string | undefined },
+        steps: stepsFromFlags(flags as Record<string, string>),
+        template: (flags.template as string | undefined) ?? 'Your code is {code}',
+      });
+      print(`${started ? 'started' : 'already exists'}: ${id}`, { id, started });
+      return EXIT.ok;
+    }
+    case 'verify': {
+      const [id, code] = rest;
+      const result = await cascade.verifyOtp(need(id, 'id'), need(code, 'code'));
+      print(`${result.status} (${result.attemptsLeft} attempts left)`, result);
+      return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
+    }
+    case 'resend': {
+      const result = await cascade.resendOtp(need(rest[0], 'id'), { nextStep: Boolean(flags['next-step']) });
+      print(`resent (send ${result.sends}, ${result.sendsLeft} left)`, result);
+      return EXIT.ok;
+    }
+    case 'cancel':
+      await cascade.cancel(need(rest[0], 'id'));
+      print('cancel sent', { id: rest[0], canceled: true });
+      return EXIT.ok;
+    case 'result': {
+      const result = (await cascade.result(need(rest[0], 'id'))) as OtpResult;
+      print(result.status, result);
+      return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
+    }
+    default:
+      throw new UsageError(`unknown otp command ${sub ?? ''}`);
+  }
+}
+
+async function bulk(
+  client: Client,
+  taskQueue: string,
+  file: string,
+  flags: Record<string, string | boolean | undefined>,
+  json: boolean,
+  out: (line: string) => void,
+): Promise<number> {
+  const steps = stepsFromFlags({
+    ...(flags as Record<string, string>),
+    via: (flags.via as string | undefined) ?? 'smsbat',
+  });
+  const bulkId = (flags['bulk-id'] as string | undefined) ?? `bulk-${Date.now()}`;
+  const handle = await client.workflow.start('bulkSend', {
+    taskQueue,
+    workflowId: `bulk:${bulkId}`,
+    args: [
+      {
+        bulkId,
+        step: steps[0],
+        file: { path: resolve(file) },
+        ratePerSecond: flags.rate ? Number(flags.rate) : undefined,
+      },
+    ],
+  });
+  const result = handle.result() as Promise<BulkProgress>;
+  let finished = false;
+  void result.finally(() => (finished = true)).catch(() => undefined);
+  while (!finished) {
+    await new Promise((r) => setTimeout(r, 500));
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && !finished) out(json ? JSON.stringify({ progress: p }) : progressBar(p));
+  }
+  const final = await result;
+  out(json ? JSON.stringify({ id: handle.workflowId, ...final }) : `${progressBar(final)}\ndone: ${handle.workflowId}`);
+  return final.failed === 0 ? EXIT.ok : EXIT.flowFailed;
+}
+
+export function progressBar(p: BulkProgress, width = 30): string {
+  const doneShare = p.total === 0 ? 1 : (p.delivered + p.failed) / p.total;
+  const sentShare = p.total === 0 ? 1 : (p.sent + p.failed) / p.total;
+  const full = Math.round(doneShare * width);
+  const sent = Math.max(0, Math.round(sentShare * width) - full);
+  const bar = '█'.repeat(full) + '▒'.repeat(sent) + '·'.repeat(Math.max(0, width - full - sent));
+  return `[${bar}] ${p.sent}/${p.total} sent, ${p.delivered} delivered, ${p.failed} failed, ${p.pending} pending${p.paused ? ' (paused)' : ''}`;
+}
+
+function need(value: string | undefined, name: string): string {
+  if (!value) throw new UsageError(`missing <${name}>`);
+  return value;
+}
+
+function fail(out: (line: string) => void, json: boolean, message: string, code: number): number {
+  out(json ? JSON.stringify({ error: message, exitCode: code }) : `error: ${message}`);
+  return code;
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,110 @@
+import {
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BulkSource, BulkStep, CascadeActivities } from '../activities/types';
+import { toMs } from '../shared/durations';
+import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../shared/messages';
+import { type BulkMessageState, type BulkProgress } from '../shared/types';
+import { chunkProgressSignal } from './bulk-signals';
+import { BULK_SEND, POLL, RECEIPT_POLL } from './policies';
+
+const { sendBulkBatch } = proxyActivities<CascadeActivities>(BULK_SEND);
+const { checkBulkStatuses } = proxyActivities<CascadeActivities>(POLL);
+
+export interface BulkChunkInput {
+  bulkId: string;
+  step: BulkStep;
+  source: BulkSource;
+  offset: number;
+  count: number;
+  batchSize: number;
+  ratePerSecond: number;
+  trackFor: string | number;
+}
+
+/**
+ * One slice of a bulk send (a child of `bulkSend`): sends its messages in provider-sized batches
+ * at the campaign's rate, then polls their statuses until all are final or `trackFor` passes.
+ * Per-message states live here (query `messages`); the parent only adds up counts.
+ */
+export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
+  const states: BulkMessageState[] = [];
+  let paused = false;
+  let canceled = false;
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(cancelSignal, () => void (canceled = true));
+  setHandler(bulkMessagesQuery, () => states);
+  const progress = (): BulkProgress => count(states, input.count, paused, canceled);
+  setHandler(progressQuery, progress);
+  const parent = workflowInfo().parent;
+  const report = async () => {
+    if (parent)
+      await getExternalWorkflowHandle(parent.workflowId).signal(
+        chunkProgressSignal,
+        workflowInfo().workflowId,
+        progress(),
+      );
+  };
+
+  for (let sent = 0; sent < input.count;) {
+    await condition(() => !paused || canceled);
+    if (canceled) break;
+    const n = Math.min(input.batchSize, input.count - sent);
+    const started = Date.now();
+    states.push(
+      ...(await sendBulkBatch.executeWithOptions(
+        {
+          ...BULK_SEND,
+          summary: `${input.step.channel}: send messages ${input.offset + sent + 1}–${input.offset + sent + n}`,
+        },
+        [{ bulkId: input.bulkId, step: input.step, source: input.source, offset: input.offset + sent, count: n }],
+      )),
+    );
+    sent += n;
+    await report();
+    // The campaign's rate: a batch of n messages takes at least n / rate seconds.
+    const spacing = Math.ceil((n / input.ratePerSecond) * 1000) - (Date.now() - started);
+    if (sent < input.count && spacing > 0) await sleep(spacing, { summary: 'rate limit' });
+  }
+
+  const until = Date.now() + toMs(input.trackFor);
+  let wait: number = RECEIPT_POLL.firstMs;
+  while (!canceled && states.some((s) => s.state === 'pending') && Date.now() < until) {
+    await condition(() => canceled, Math.min(wait, Math.max(RECEIPT_POLL.minMs, until - Date.now())));
+    const pending = states.filter((s) => s.state === 'pending' && s.providerMessageId);
+    for (let i = 0; i < pending.length; i += 1000) {
+      const group = pending.slice(i, i + 1000);
+      const found = await checkBulkStatuses({
+        provider: input.step.channel,
+        providerMessageIds: group.map((s) => s.providerMessageId!),
+      });
+      group.forEach((s, j) => (s.state = found[j]));
+    }
+    await report();
+    wait = Math.min(wait * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);
+  }
+  return progress();
+}
+
+function count(states: BulkMessageState[], total: number, paused: boolean, canceled: boolean): BulkProgress {
+  const by = (state: BulkMessageState['state']) => states.filter((s) => s.state === state).length;
+  const failed = by('failed');
+  const delivered = by('delivered');
+  const pending = by('pending');
+  return {
+    total,
+    sent: delivered + pending + states.filter((s) => s.state === 'failed' && s.providerMessageId).length,
+    delivered,
+    failed,
+    pending,
+    queued: total - states.length,
+    paused,
+    canceled,
+  };
+}
