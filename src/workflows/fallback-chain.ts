@@ -146,6 +146,7 @@ export class FallbackChain {
     this.phase = 'waiting_for_receipt';
     const timeoutMs = toMs(step.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT);
     const until = Date.now() + timeoutMs;
+    const pollUntil = Date.now() + RECEIPT_POLL.horizonMs;
     const label = describeStep(step);
     showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
     let pollMs: number = RECEIPT_POLL.firstMs;
@@ -157,8 +158,10 @@ export class FallbackChain {
       if (halt) return halt;
       const left = until - Date.now();
       if (left > 0) {
-        const woke = await condition(wake, Math.max(RECEIPT_POLL.minMs, Math.min(pollMs, left)), {
-          summary: `${label}: receipt or poll in ${formatDuration(Math.min(pollMs, left))}`,
+        // Within the polling horizon: sleep until the next poll. Past it: until the deadline.
+        const wait = Date.now() < pollUntil ? Math.min(pollMs, left) : left;
+        const woke = await condition(wake, Math.max(RECEIPT_POLL.minMs, wait), {
+          summary: `${label}: receipt, or ${wait === left ? 'deadline' : 'poll'} in ${formatDuration(wait)}`,
         });
         if (woke) continue;
       }

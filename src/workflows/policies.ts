@@ -27,9 +27,11 @@ export const OTP_PREPARE: ActivityOptions = {
 
 /**
  * Receipt wait: the webhook signal wakes the workflow at once; polling backs off from 5 s to 60 s
- * (SMSBAT's page: poll every 5–10 s with backoff, never more than once a second).
+ * (SMSBAT's page: poll every 5–10 s with backoff, never more than once a second, never forever).
+ * Past `horizonMs` after the send the workflow stops polling and waits for the receipt alone,
+ * with one last poll at the step's deadline: a 7-day survey costs ~20 polls, not 10 000.
  */
-export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1_000 } as const;
+export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1_000, horizonMs: 15 * 60_000 } as const;
 
 /** How long a receipt router waits for the send activity to name the owner of a message id. */
 export const ROUTER_OWNER_WAIT = '1h';

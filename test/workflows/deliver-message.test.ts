@@ -179,17 +179,21 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
   });
 
   test('sendAt 30 days ahead is reached on a durable timer', async () => {
-    const sendAt = new Date(Date.now() + 30 * DAY).toISOString();
+    // The test server's clock has moved ahead with the earlier tests' skipped timers.
+    const sendAt = new Date((await env.currentTimeMs()) + 30 * DAY).toISOString();
     const i = input({ sendAt });
     const handle = await start(i);
-    expect(await handle.query(statusQuery)).toMatchObject({ phase: 'scheduled', attempts: [] });
-    expect(sentTo('smsbat', i.recipient.phone!)).toHaveLength(0);
-
     const result = await handle.result();
     expect(result.status).toBe('delivered');
-    const described = await handle.describe();
-    expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(30 * DAY - 60_000);
     expect(sentTo('smsbat', i.recipient.phone!)).toHaveLength(1);
+
+    // In server time, the send was scheduled only after the 30-day timer fired.
+    const { events } = await handle.fetchHistory();
+    const startedAt = eventTime(events!.find((e) => e.workflowExecutionStartedEventAttributes)!);
+    const timerFired = events!.find((e) => e.timerFiredEventAttributes)!;
+    const firstSend = events!.find((e) => e.activityTaskScheduledEventAttributes)!;
+    expect(Number(firstSend.eventId)).toBeGreaterThan(Number(timerFired.eventId));
+    expect(eventTime(firstSend) - startedAt).toBeGreaterThanOrEqual(30 * DAY - 60_000);
   });
 
   test('cancel during a receipt wait stops the chain', async () => {
@@ -296,6 +300,10 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(7 * DAY);
   });
 });
+
+function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
+  return Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
