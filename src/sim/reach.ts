@@ -15,7 +15,15 @@ export interface ReachSimConfig {
 const BASE = '/rest/messaging/v1/';
 const E164 = /^\+[1-9]\d{7,14}$/;
 /** Our choice of error codes (the seed names none): 400 validation, 401 auth, 404 unknown id. */
-const CODES = { validation: 21211, auth: 20003, notFound: 20404, state: 21610, rate: 20429, server: 20500, price: 30007 };
+const CODES = {
+  validation: 21211,
+  auth: 20003,
+  notFound: 20404,
+  state: 21610,
+  rate: 20429,
+  server: 20500,
+  price: 30007,
+};
 
 interface Item {
   record: SimMessage;
@@ -32,10 +40,21 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
   const currency = config.currency ?? 'usd';
   const price = config.pricePerSegment ?? 0.04;
 
-  const error = (status: number, errorCode: number, errorMessage: string, field?: string, headers?: Record<string, string>): SimResponse => ({
+  const error = (
+    status: number,
+    errorCode: number,
+    errorMessage: string,
+    field?: string,
+    headers?: Record<string, string>,
+  ): SimResponse => ({
     status,
     headers,
-    json: { errorCode, errorMessage, more_info: `https://docs.reach.talkylabs.com/errors/${errorCode}`, errorDetails: field ? { field } : {} },
+    json: {
+      errorCode,
+      errorMessage,
+      more_info: `https://docs.reach.talkylabs.com/errors/${errorCode}`,
+      errorDetails: field ? { field } : {},
+    },
   });
   const invalid = (field: string, message: string) => error(400, CODES.validation, message, field);
 
@@ -48,10 +67,12 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     if (!dest) return invalid('dest', 'dest is required');
     if (!E164.test(dest)) return invalid('dest', 'dest must be an E.164 phone number');
     if (!src) return invalid('src', 'src is required');
-    if (!E164.test(src) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(src)) return invalid('src', 'src must be E.164 or a sender id');
+    if (!E164.test(src) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(src))
+      return invalid('src', 'src must be E.164 or a sender id');
     if (!body) return invalid('body', 'body is required');
     const seg = countSegments(body);
-    if (seg.segments > 10 || (seg.encoding === 'GSM-7' && seg.units > 1600)) return invalid('body', 'body exceeds 10 segments');
+    if (seg.segments > 10 || (seg.encoding === 'GSM-7' && seg.units > 1600))
+      return invalid('body', 'body exceeds 10 segments');
     const scheduledTime = get('scheduledTime');
     let scheduledAt: number | undefined;
     if (scheduledTime !== undefined) {
@@ -76,9 +97,11 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
       if (!host || host.includes('_')) return invalid('statusCallback', 'statusCallback must have a valid host name');
     }
     const maxPrice = get('maxPrice');
-    if (maxPrice !== undefined && !(Number(maxPrice) > 0)) return invalid('maxPrice', 'maxPrice must be a positive number');
+    if (maxPrice !== undefined && !(Number(maxPrice) > 0))
+      return invalid('maxPrice', 'maxPrice must be a positive number');
     const validity = get('validityPeriod');
-    if (validity !== undefined && !/^\d+$/.test(validity)) return invalid('validityPeriod', 'validityPeriod must be an integer');
+    if (validity !== undefined && !/^\d+$/.test(validity))
+      return invalid('validityPeriod', 'validityPeriod must be an integer');
     if (validity !== undefined && (Number(validity) < 1 || Number(validity) > 14400)) {
       return invalid('validityPeriod', 'validityPeriod must be at most 14400');
     }
@@ -134,12 +157,22 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     };
     items.set(messageId, item);
     const answer = { ...json };
-    lifecycle(item, scheduledAt, maxPrice === undefined ? undefined : Number(maxPrice), validity === undefined ? 14400 : Number(validity));
+    lifecycle(
+      item,
+      scheduledAt,
+      maxPrice === undefined ? undefined : Number(maxPrice),
+      validity === undefined ? 14400 : Number(validity),
+    );
     return { status: 200, json: answer };
   }
 
   /** scheduled → queued → sent → final, on the simulator's clock. */
-  function lifecycle(item: Item, scheduledAt: number | undefined, maxPrice: number | undefined, validitySec: number): void {
+  function lifecycle(
+    item: Item,
+    scheduledAt: number | undefined,
+    maxPrice: number | undefined,
+    validitySec: number,
+  ): void {
     const o = item.outcome;
     const cost = Number(((item.json.numSegments as number) * price).toFixed(4));
     const finalIn = o.kind === 'deliver' || o.kind === 'fail' ? (o.afterMs ?? ctx.deliveryDelayMs) : undefined;
@@ -160,7 +193,9 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
       setStatus(item, 'sent');
       if (finalIn === undefined) return;
       const done = () =>
-        o.kind === 'deliver' ? finish(item, 'delivered') : finish(item, o.kind === 'fail' ? (o.status ?? 'undelivered') : 'undelivered');
+        o.kind === 'deliver'
+          ? finish(item, 'delivered')
+          : finish(item, o.kind === 'fail' ? (o.status ?? 'undelivered') : 'undelivered');
       if (finalIn === 0) done();
       else ctx.schedule(finalIn, done);
     };
@@ -185,7 +220,17 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     if (!item.statusCallback || (item.receipt === 'withhold' && !forced)) return;
     if (status === 'scheduled') return; // callbacks: queued, failed, sent, canceled, delivered, undelivered
     const params: Record<string, string> = { status };
-    for (const k of ['messageId', 'src', 'dest', 'body', 'bulkId', 'numSegments', 'numMedia', 'errorCode', 'errorMessage']) {
+    for (const k of [
+      'messageId',
+      'src',
+      'dest',
+      'body',
+      'bulkId',
+      'numSegments',
+      'numMedia',
+      'errorCode',
+      'errorMessage',
+    ]) {
       const v = item.json[k];
       if (v !== null && v !== undefined) params[k] = String(v);
     }
@@ -252,14 +297,16 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
           return list(req);
         case 'POST unschedule':
           return withItem(form().get('messageId'), (i) => {
-            if (i.json.status !== 'scheduled') return error(400, CODES.state, 'Only a scheduled message can be canceled', 'messageId');
+            if (i.json.status !== 'scheduled')
+              return error(400, CODES.state, 'Only a scheduled message can be canceled', 'messageId');
             finish(i, 'canceled');
             return { status: 200, json: i.json };
           });
         case 'POST update':
           return withItem(form().get('messageId'), (i) => {
             const body = form().get('body');
-            if (i.json.status !== 'scheduled') return error(400, CODES.state, 'Only a scheduled message can be updated', 'messageId');
+            if (i.json.status !== 'scheduled')
+              return error(400, CODES.state, 'Only a scheduled message can be updated', 'messageId');
             if (!body) return invalid('body', 'body is required');
             i.json.body = body;
             i.record.text = body;

@@ -73,7 +73,8 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     const id = m.id as string;
     if (id.length >= 255 || !/^[A-Za-z0-9._:-]+$/.test(id)) return bad('INVALID_ID', 'Invalid tracking id', 'id');
     if (seen.has(id) || trackingIds.has(id)) return bad('DUPLICATE_ID', 'Tracking id already used', 'id');
-    if (!/^\+[1-9]\d{7,14}$/.test(m.toPhone as string)) return bad('INVALID_PHONE', 'Invalid phone number format', 'toPhone');
+    if (!/^\+[1-9]\d{7,14}$/.test(m.toPhone as string))
+      return bad('INVALID_PHONE', 'Invalid phone number format', 'toPhone');
     const type = m.messageType as string;
     if (!TYPES.has(type)) return bad('INVALID_MESSAGE_TYPE', 'Unknown message type', 'messageType');
     if (type === 'flashcall') {
@@ -81,7 +82,12 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     } else if (typeof m.text !== 'string' || m.text === '') return bad('MISSING_FIELD', 'text is required', 'text');
     if (type === 'viber_survey') {
       const options = m.surveyOptions;
-      if (!Array.isArray(options) || options.length < 2 || options.length > 5 || options.some((o) => typeof o !== 'string')) {
+      if (
+        !Array.isArray(options) ||
+        options.length < 2 ||
+        options.length > 5 ||
+        options.some((o) => typeof o !== 'string')
+      ) {
         return bad('INVALID_SURVEY', 'A survey needs 2 to 5 options', 'surveyOptions');
       }
       if ((m.text as string).length > 85) return bad('TEXT_TOO_LONG', 'Survey text is at most 85 characters', 'text');
@@ -115,12 +121,16 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     }
     const seen = new Set<string>();
     for (const m of body) {
-      if (typeof m !== 'object' || m === null) return error({ status: 400, code: 'INVALID_BODY', message: 'Not a message' });
+      if (typeof m !== 'object' || m === null)
+        return error({ status: 400, code: 'INVALID_BODY', message: 'Not a message' });
       const problem = validate(m as Record<string, unknown>, seen);
       if (problem) return error(problem);
       seen.add((m as { id: string }).id);
     }
-    const decided = body.map((m: Record<string, unknown>) => ({ m, ...ctx.scenario.resolve('smsbat', m.toPhone as string) }));
+    const decided = body.map((m: Record<string, unknown>) => ({
+      m,
+      ...ctx.scenario.resolve('smsbat', m.toPhone as string),
+    }));
     const rejected = decided.find((d) => d.outcome.kind === 'reject');
     if (rejected && rejected.outcome.kind === 'reject') {
       const o = rejected.outcome;
@@ -207,7 +217,10 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     const channels = CHANNELS[message.route];
     const used = message.channel ? channels.indexOf(message.channel) : channels.length;
     const extendedStatuses = Object.fromEntries(
-      channels.map((c, i) => [c, i < used ? 'undeliverable' : i === used ? 'delivered' : s === 'delivered' ? 'not_used' : 'undeliverable']),
+      channels.map((c, i) => [
+        c,
+        i < used ? 'undeliverable' : i === used ? 'delivered' : s === 'delivered' ? 'not_used' : 'undeliverable',
+      ]),
     );
     const cost = message.cost ?? 0;
     return {

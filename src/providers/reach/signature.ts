@@ -29,7 +29,7 @@ export interface ReachSignatureCheck {
 
 /**
  * Validates a callback's signature. The sender is inconsistent about ports, so the URL is tried
- * with the scheme's standard port inserted and with any port removed. JSON bodies are covered by
+ * with its port (the scheme's standard one inserted when it names none) and with no port at all. JSON bodies are covered by
  * the `bodySHA256` query parameter, which must match the body, and are signed on the URL alone.
  */
 export function validateReachSignature(check: ReachSignatureCheck): boolean {
@@ -42,7 +42,9 @@ export function validateReachSignature(check: ReachSignatureCheck): boolean {
   const bodyHash = parsed.searchParams.get('bodySHA256');
   let params = check.params ?? {};
   if (bodyHash !== null) {
-    const actual = createHash('sha256').update(check.rawBody ?? '', 'utf8').digest('hex');
+    const actual = createHash('sha256')
+      .update(check.rawBody ?? '', 'utf8')
+      .digest('hex');
     if (!safeEqual(actual, bodyHash)) return false;
     params = {};
   }
@@ -55,8 +57,10 @@ function withoutPort(url: URL): string {
   return formatUrl(url, '');
 }
 
+/** The URL's own port if it names one, else the scheme's standard port. */
 function withStandardPort(url: URL): string {
-  return formatUrl(url, url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : url.port);
+  const standard = url.protocol === 'https:' ? '443' : url.protocol === 'http:' ? '80' : '';
+  return formatUrl(url, url.port || standard);
 }
 
 /** Rebuilds the URL as given (user info, path, query, fragment untouched) with a chosen port. */

@@ -43,7 +43,8 @@ export interface SmsbatClientOptions {
 
 export type SmsbatStatusAuth = 'apiKey' | 'basic' | 'basicApiKey';
 
-export type SmsbatBulkResult = { id: string; ok: true; messageId: string } | { id: string; ok: false; error: ProviderError };
+export type SmsbatBulkResult =
+  { id: string; ok: true; messageId: string } | { id: string; ok: false; error: ProviderError };
 
 const PATHS: Record<SmsbatRoute, string> = {
   standard: '/api/CascadeMessage/send_message/async',
@@ -67,7 +68,10 @@ export class SmsbatClient {
     this.now = options.now ?? Date.now;
   }
 
-  async send(message: SmsbatMessage, options: { route?: SmsbatRoute } = {}): Promise<{ messageId: string; trackingId: string }> {
+  async send(
+    message: SmsbatMessage,
+    options: { route?: SmsbatRoute } = {},
+  ): Promise<{ messageId: string; trackingId: string }> {
     this.validate(message);
     const [answer] = await this.post([message], options.route ?? 'standard');
     return { messageId: answer.messageId, trackingId: answer.trackinId };
@@ -151,10 +155,10 @@ export class SmsbatClient {
       operation: 'send',
     });
     if (answers.length !== messages.length) {
-      throw new ProviderResponseError(
-        `smsbat send: ${answers.length} results for ${messages.length} messages`,
-        { provider: 'smsbat', status: 200 },
-      );
+      throw new ProviderResponseError(`smsbat send: ${answers.length} results for ${messages.length} messages`, {
+        provider: 'smsbat',
+        status: 200,
+      });
     }
     return answers;
   }

@@ -23,7 +23,8 @@ export const SmsbatMessageSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.messageType === 'flashcall') {
-      if (m.text !== undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'a flashcall carries no text' });
+      if (m.text !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['text'], message: 'a flashcall carries no text' });
     } else if (m.text === undefined) {
       ctx.addIssue({ code: 'custom', path: ['text'], message: `required for ${m.messageType}` });
     }
