@@ -16,7 +16,7 @@ import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { createCascadeWorker } from '../src/worker';
 import { runDemo } from './demo';
 
-const DATA = join(__dirname, '..', '.data');
+const DATA = process.env.DEV_DATA_DIR ?? join(__dirname, '..', '.data');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {

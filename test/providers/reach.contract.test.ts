@@ -42,7 +42,10 @@ describe('ReachClient against the simulator (real sockets)', () => {
     const [req] = sim.requests('reach');
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(req.headers).toMatchObject({ apiuser: CREDS.apiUser, apikey: CREDS.apiKey });
-    expect(Object.fromEntries(new URLSearchParams(req.rawBody))).toMatchObject({ maxPrice: '1', validityPeriod: '600' });
+    expect(Object.fromEntries(new URLSearchParams(req.rawBody))).toMatchObject({
+      maxPrice: '1',
+      validityPeriod: '600',
+    });
   });
 
   test('fetch and getStatus follow the message to delivered, with price and currency', async () => {
@@ -52,7 +55,11 @@ describe('ReachClient against the simulator (real sockets)', () => {
     await new Promise((r) => setTimeout(r, 200));
     const fetched = await client.fetch(item.messageId);
     expect(fetched.status).toBe('delivered');
-    expect(await client.getStatus(item.messageId)).toMatchObject({ state: 'delivered', rawStatus: 'delivered', currency: 'USD' });
+    expect(await client.getStatus(item.messageId)).toMatchObject({
+      state: 'delivered',
+      rawStatus: 'delivered',
+      currency: 'USD',
+    });
     expect(fetched.price).toBeGreaterThan(0);
   });
 
@@ -108,7 +115,10 @@ describe('ReachClient against the simulator (real sockets)', () => {
     expect(auth).toBeInstanceOf(ProviderAuthError);
     expect(auth).toMatchObject({ status: 401, retryable: false });
 
-    sim.script({ provider: 'reach', outcome: { kind: 'reject', status: 400, code: '21211', field: 'dest', message: 'Invalid dest' } });
+    sim.script({
+      provider: 'reach',
+      outcome: { kind: 'reject', status: 400, code: '21211', field: 'dest', message: 'Invalid dest' },
+    });
     const invalid = await client.create(input()).catch((e) => e);
     expect(invalid).toMatchObject({ status: 400, code: '21211', field: 'dest', retryable: false });
 
@@ -152,8 +162,19 @@ describe('ReachClient against the simulator (real sockets)', () => {
       const params = Object.fromEntries(new URLSearchParams(final.body));
       const signature = final.headers['x-reach-signature'] as string;
       expect(validateReachSignature({ apiKey: CREDS.apiKey, signature, url: statusCallback, params })).toBe(true);
-      expect(validateReachSignature({ apiKey: CREDS.apiKey, signature, url: statusCallback, params: { ...params, status: 'failed' } })).toBe(false);
-      expect(parseReachCallback(params)).toMatchObject({ provider: 'reach', providerMessageId: item.messageId, state: 'delivered' });
+      expect(
+        validateReachSignature({
+          apiKey: CREDS.apiKey,
+          signature,
+          url: statusCallback,
+          params: { ...params, status: 'failed' },
+        }),
+      ).toBe(false);
+      expect(parseReachCallback(params)).toMatchObject({
+        provider: 'reach',
+        providerMessageId: item.messageId,
+        state: 'delivered',
+      });
       expect(parseReachCallback(params).occurredAt).toMatch(/^20\d\d-\d\d-\d\dT\d\d:\d\d:00Z$/);
       // queued and sent came first, each signed too.
       expect(capture.received.map((r) => new URLSearchParams(r.body).get('status'))).toEqual(['sent', 'delivered']);

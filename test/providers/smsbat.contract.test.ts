@@ -30,7 +30,10 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ smtpPort: false, deliveryDelayMs: 0 });
-    client = new SmsbatClient({ baseUrl: sim.url, credentials: { apiKey: KEY.apiKey, username: KEY.username, password: KEY.password } });
+    client = new SmsbatClient({
+      baseUrl: sim.url,
+      credentials: { apiKey: KEY.apiKey, username: KEY.username, password: KEY.password },
+    });
   });
   afterAll(async () => {
     await client.close();
@@ -48,12 +51,18 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
       '/api/CascadeMessage/send_message/async',
       '/api/CascadeMessage/send_message/tg-viber/async',
     ]);
-    expect(JSON.parse(sends()[0].rawBody)).toEqual([expect.objectContaining({ id: 'order-1', toPhone: expect.any(String) })]);
+    expect(JSON.parse(sends()[0].rawBody)).toEqual([
+      expect.objectContaining({ id: 'order-1', toPhone: expect.any(String) }),
+    ]);
   });
 
   test('every message type, with ttl and scheduledSent', async () => {
-    await client.send(msg({ messageType: 'promo', ttl: 259200, scheduledSent: new Date(Date.now() + 3600_000).toISOString() }));
-    await client.send(msg({ messageType: 'viber_survey', text: 'How satisfied are you?', surveyOptions: ['Yes', 'No'], ttl: 604800 }));
+    await client.send(
+      msg({ messageType: 'promo', ttl: 259200, scheduledSent: new Date(Date.now() + 3600_000).toISOString() }),
+    );
+    await client.send(
+      msg({ messageType: 'viber_survey', text: 'How satisfied are you?', surveyOptions: ['Yes', 'No'], ttl: 604800 }),
+    );
     await client.send(msg({ messageType: 'flashcall', text: undefined, ttl: 300 }));
     const bodies = sends().map((r) => JSON.parse(r.rawBody)[0]);
     expect(bodies.map((b) => b.messageType)).toEqual(['promo', 'viber_survey', 'flashcall']);
@@ -83,19 +92,22 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
     expect(err).toMatchObject({ status: 401, code: 'UNAUTHORIZED', retryable: false });
   });
 
-  test.each(['apiKey', 'basic', 'basicApiKey'] as const)('status with %s auth, basic then extended answers', async (auth) => {
-    sim.script({ outcome: { kind: 'deliver', afterMs: 150, channel: 'viber' }, provider: 'smsbat' });
-    const { messageId } = await client.send(msg());
-    const early = await client.getStatus(messageId, { auth });
-    expect(early).toMatchObject({ provider: 'smsbat', providerMessageId: messageId, state: 'pending' });
-    expect(early.cost).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 250));
-    const done = await client.getStatus(messageId, { auth });
-    expect(done).toMatchObject({ state: 'delivered', rawStatus: 'delivered', channel: 'viber', currency: 'USD' });
-    expect(done.cost).toBeGreaterThan(0);
-    const header = sim.requests('smsbat').at(-1)!.headers;
-    expect(auth === 'apiKey' ? header['x-authorization-key'] : header.authorization).toBeDefined();
-  });
+  test.each(['apiKey', 'basic', 'basicApiKey'] as const)(
+    'status with %s auth, basic then extended answers',
+    async (auth) => {
+      sim.script({ outcome: { kind: 'deliver', afterMs: 150, channel: 'viber' }, provider: 'smsbat' });
+      const { messageId } = await client.send(msg());
+      const early = await client.getStatus(messageId, { auth });
+      expect(early).toMatchObject({ provider: 'smsbat', providerMessageId: messageId, state: 'pending' });
+      expect(early.cost).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 250));
+      const done = await client.getStatus(messageId, { auth });
+      expect(done).toMatchObject({ state: 'delivered', rawStatus: 'delivered', channel: 'viber', currency: 'USD' });
+      expect(done.cost).toBeGreaterThan(0);
+      const header = sim.requests('smsbat').at(-1)!.headers;
+      expect(auth === 'apiKey' ? header['x-authorization-key'] : header.authorization).toBeDefined();
+    },
+  );
 
   test('failures normalise to failed with cost 0; unknown words to unknown', async () => {
     sim.script({ provider: 'smsbat', outcome: { kind: 'fail', status: 'permanenterror' } });
@@ -105,7 +117,16 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
   });
 
   test('400 carries the provider code and field and is not retryable', async () => {
-    sim.script({ provider: 'smsbat', outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', field: 'toPhone', message: 'Invalid phone number format' } });
+    sim.script({
+      provider: 'smsbat',
+      outcome: {
+        kind: 'reject',
+        status: 400,
+        code: 'INVALID_PHONE',
+        field: 'toPhone',
+        message: 'Invalid phone number format',
+      },
+    });
     const err = await client.send(msg()).catch((e) => e);
     expect(err).toBeInstanceOf(ProviderRequestError);
     expect(err).toMatchObject({ status: 400, code: 'INVALID_PHONE', field: 'toPhone', retryable: false });
@@ -151,7 +172,9 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
 
   test('bulk: 2500 messages go in 3 requests of at most 1000, every result mapped back', async () => {
     // Numbers ending in 1: none of the simulator's special endings (…400, …997–999).
-    const messages = Array.from({ length: 2500 }, (_, i) => msg({ id: `bulk-${i}`, toPhone: `+38067${5000001 + i * 10}` }));
+    const messages = Array.from({ length: 2500 }, (_, i) =>
+      msg({ id: `bulk-${i}`, toPhone: `+38067${5000001 + i * 10}` }),
+    );
     const results = await client.sendBulk(messages);
     const requests = sends().map((r) => JSON.parse(r.rawBody).length);
     expect(requests.sort()).toEqual([1000, 1000, 500].sort());
@@ -174,7 +197,9 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
 
   test('a malformed 200 answer is a clear error, never a silent success', async () => {
     for (const body of ['not json', '{"messageId":"x"}', '[]']) {
-      const bad = await startServer((_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+      const bad = await startServer((_req, _body, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+      );
       const c = new SmsbatClient({ baseUrl: bad.url, credentials: { apiKey: 'k' } });
       const err = await c.send(msg()).catch((e) => e);
       await c.close();
@@ -199,7 +224,9 @@ describe('SmsbatClient against the simulator (real sockets)', () => {
     sim.setSmsbatWebhookUrl(`${capture.url}/hook`);
     try {
       const { messageId } = await client.send(msg());
-      const hook = await eventually(() => capture.received.find((r) => JSON.parse(r.body).deliverystatus === 'delivered'));
+      const hook = await eventually(() =>
+        capture.received.find((r) => JSON.parse(r.body).deliverystatus === 'delivered'),
+      );
       const status = parseSmsbatWebhook(JSON.parse(hook.body));
       expect(status).toMatchObject({ provider: 'smsbat', providerMessageId: messageId, state: 'delivered' });
       expect(status.occurredAt).toMatch(/Z$/);
