@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
 /** A tiny HTTP server on a random port for misbehaving-provider and webhook-capture tests. */
 export async function startServer(
-  handler: (req: IncomingMessage, body: string, res: import('node:http').ServerResponse) => void,
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
