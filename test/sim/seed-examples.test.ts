@@ -161,7 +161,7 @@ describe('seed examples, verbatim, against the simulator', () => {
 
   test('SMSBAT status examples: the three auth variants, basic and extended shapes', async () => {
     const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    const auths = [
+    const auths: Record<string, string>[] = [
       { 'X-Authorization-Key': SIM_CREDENTIALS.smsbat.apiKey },
       { Authorization: basic(SIM_CREDENTIALS.smsbat.username, SIM_CREDENTIALS.smsbat.password) },
       { Authorization: basic('@', SIM_CREDENTIALS.smsbat.apiKey) },
