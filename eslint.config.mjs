@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.tools', '.data', 'coverage', 'jest.config.js'] },
+  { ignores: ['node_modules', 'dist', '.tools', '.data', 'coverage', 'test-artifacts', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
