@@ -1,270 +1,281 @@
-import { randomBytes } from 'node:crypto';
-import { computeReachSignature } from '../providers/reach/signature';
+import { createHash, randomBytes } from 'node:crypto';
+import { BodySchema, createParamsSchema, firstIssue } from '../providers/reach/schemas';
 import { countSegments } from '../providers/reach/segments';
+import { computeReachSignature } from '../providers/reach/signature';
 import { type ProviderSim, type SimContext } from './context';
-import { type ReceiptMode, type SimMessage, type SimOutcome, type SimRequest, type SimResponse } from './types';
+import { type ReceiptMode, type SimMessage, type SimOutcome, type SimResponse } from './types';
 
 export interface ReachSimConfig {
   apiUser: string;
   apiKey: string;
-  /** Applet currency (`priceUnit`). Default 'usd'. */
+  /** The applet's currency, answered as `priceUnit`. Default 'usd'. */
   currency?: string;
+  /** Price of one segment in that currency. Default 0.05. */
   pricePerSegment?: number;
 }
 
-const BASE = '/rest/messaging/v1/';
-const E164 = /^\+[1-9]\d{7,14}$/;
-/** Our choice of error codes (the seed names none): 400 validation, 401 auth, 404 unknown id. */
-const CODES = {
-  validation: 21211,
-  auth: 20003,
+/**
+ * Reach documents no error codes (reach.md, "Errors"): these are the simulator's, stable so tests
+ * can assert them, numbered like those of the API Reach mirrors.
+ */
+export const REACH_SIM_CODES = {
+  invalidParameter: 21000,
+  notScheduled: 21001,
+  unauthorized: 20003,
   notFound: 20404,
-  state: 21610,
-  rate: 20429,
-  server: 20500,
-  price: 30007,
-};
+  tooManyRequests: 20429,
+  serverError: 20500,
+  /** `failed`: still queued when `validityPeriod` ran out. */
+  validityExpired: 30001,
+  /** `undelivered`: the operator could not deliver (the scenario's `fail` outcomes). */
+  unreachable: 30003,
+  /** `failed`: the real cost is above `maxPrice`. */
+  priceAboveMax: 30010,
+} as const;
 
-interface Item {
+/** A MessagingItem, with the seed's fields and types (reach.md, "Send or schedule a message"). */
+interface MessagingItem {
+  appletId: string;
+  apiVersion: string;
+  body: string;
+  dest: string;
+  src: string;
+  bulkId: string | null;
+  numSegments: number;
+  numMedia: number;
+  price: number | null;
+  priceUnit: string | null;
+  messageId: string;
+  status: string;
+  messageType: 'outbound';
+  errorCode: number | null;
+  errorMessage: string | null;
+  dateCreated: string;
+  dateSent: string | null;
+  dateUpdated: string;
+}
+
+interface Message {
+  item: MessagingItem;
   record: SimMessage;
-  json: Record<string, unknown>;
   outcome: SimOutcome;
   receipt: ReceiptMode;
   statusCallback?: string;
+  maxPrice?: number;
+  validityMs: number;
   final: boolean;
 }
 
-/** Reach as reach.md documents it: create/fetch/list/unschedule/update/delete and signed callbacks. */
+const BASE = '/rest/messaging/v1/';
+const CALLBACK_FIELDS = [
+  'messageId',
+  'src',
+  'dest',
+  'body',
+  'bulkId',
+  'numSegments',
+  'numMedia',
+  'errorCode',
+  'errorMessage',
+] as const;
+
+/** Reach's messaging API as reach.md documents it, with its lifecycle and signed status callbacks. */
 export function createReachSim(ctx: SimContext, config: ReachSimConfig): ProviderSim {
-  let items = new Map<string, Item>();
+  let messages = new Map<string, Message>();
   const currency = config.currency ?? 'usd';
-  const price = config.pricePerSegment ?? 0.04;
+  const pricePerSegment = config.pricePerSegment ?? 0.05;
+  const appletId = `AID${createHash('md5').update(config.apiUser).digest('hex')}`;
+  const iso = () => new Date(ctx.now()).toISOString();
+  const priceOf = (segments: number) => Math.round(segments * pricePerSegment * 1e6) / 1e6;
 
-  const error = (
-    status: number,
-    errorCode: number,
-    errorMessage: string,
-    field?: string,
-    headers?: Record<string, string>,
-  ): SimResponse => ({
-    status,
-    headers,
-    json: {
-      errorCode,
-      errorMessage,
-      more_info: `https://docs.reach.talkylabs.com/errors/${errorCode}`,
-      errorDetails: field ? { field } : {},
-    },
-  });
-  const invalid = (field: string, message: string) => error(400, CODES.validation, message, field);
+  function error(status: number, code: number, message: string, field?: string, retryAfterSec?: number): SimResponse {
+    return {
+      status,
+      headers: status === 429 ? { 'retry-after': String(retryAfterSec ?? 1) } : undefined,
+      json: {
+        errorCode: code,
+        errorMessage: message,
+        more_info: `sim://reach/errors/${code}`,
+        errorDetails: field ? { field } : {},
+      },
+    };
+  }
 
-  function create(req: SimRequest): SimResponse {
-    const form = new URLSearchParams(req.rawBody);
-    const get = (k: string) => form.get(k) ?? undefined;
-    const dest = get('dest');
-    const src = get('src');
-    const body = get('body');
-    if (!dest) return invalid('dest', 'dest is required');
-    if (!E164.test(dest)) return invalid('dest', 'dest must be an E.164 phone number');
-    if (!src) return invalid('src', 'src is required');
-    if (!E164.test(src) && !/^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/.test(src))
-      return invalid('src', 'src must be E.164 or a sender id');
-    if (!body) return invalid('body', 'body is required');
-    const seg = countSegments(body);
-    if (seg.segments > 10 || (seg.encoding === 'GSM-7' && seg.units > 1600))
-      return invalid('body', 'body exceeds 10 segments');
-    const scheduledTime = get('scheduledTime');
-    let scheduledAt: number | undefined;
-    if (scheduledTime !== undefined) {
-      scheduledAt = Date.parse(scheduledTime);
-      if (Number.isNaN(scheduledAt) || !/^\d{4}-\d{2}-\d{2}T/.test(scheduledTime)) {
-        return invalid('scheduledTime', 'scheduledTime must be an ISO 8601 date-time');
-      }
-      const ahead = scheduledAt - ctx.now();
-      if (ahead < 15 * 60_000 || ahead > 5 * 86_400_000) {
-        return invalid('scheduledTime', 'scheduledTime must be between 15 minutes and 5 days from now');
-      }
+  function create(form: URLSearchParams): SimResponse {
+    const parsed = createParamsSchema(ctx.now()).safeParse(Object.fromEntries(form));
+    if (!parsed.success) {
+      const { field, message } = firstIssue(parsed.error);
+      return error(400, REACH_SIM_CODES.invalidParameter, message, field);
     }
-    const statusCallback = get('statusCallback');
-    if (statusCallback !== undefined) {
-      let host = '';
-      try {
-        const u = new URL(statusCallback);
-        host = /^https?:$/.test(u.protocol) ? u.hostname : '';
-      } catch {
-        host = '';
-      }
-      if (!host || host.includes('_')) return invalid('statusCallback', 'statusCallback must have a valid host name');
-    }
-    const maxPrice = get('maxPrice');
-    if (maxPrice !== undefined && !(Number(maxPrice) > 0))
-      return invalid('maxPrice', 'maxPrice must be a positive number');
-    const validity = get('validityPeriod');
-    if (validity !== undefined && !/^\d+$/.test(validity))
-      return invalid('validityPeriod', 'validityPeriod must be an integer');
-    if (validity !== undefined && (Number(validity) < 1 || Number(validity) > 14400)) {
-      return invalid('validityPeriod', 'validityPeriod must be at most 14400');
-    }
-
-    const { outcome, receipt } = ctx.scenario.resolve('reach', dest);
+    const p = parsed.data;
+    const { outcome, receipt } = ctx.scenario.resolve('reach', p.dest);
     if (outcome.kind === 'reject') {
-      return error(
-        outcome.status,
-        Number(outcome.code) || (outcome.status === 429 ? CODES.rate : CODES.validation),
-        outcome.message ?? 'Rejected',
-        outcome.field,
-        outcome.status === 429 ? { 'retry-after': String(outcome.retryAfterSec ?? 1) } : undefined,
-      );
+      const code = Number(outcome.code) || codeFor(outcome.status);
+      return error(outcome.status, code, outcome.message ?? 'Rejected', outcome.field, outcome.retryAfterSec);
     }
-    const now = new Date(ctx.now()).toISOString();
-    const messageId = `MID${randomBytes(16).toString('hex')}`;
-    const json: Record<string, unknown> = {
-      appletId: 'AIDSIMULATOR000',
+    const now = iso();
+    const numSegments = countSegments(p.body).segments;
+    // A scheduled message is not priced or sent yet (the seed's example 2); an immediate one is
+    // priced and handed to the queue at once (example 1 has price, priceUnit and dateSent).
+    const scheduledAt = p.scheduledTime?.getTime();
+    const immediate = scheduledAt === undefined;
+    const item: MessagingItem = {
+      appletId,
       apiVersion: '1.0.0',
-      body,
-      dest,
-      src,
-      bulkId: get('bulkIdentifier') ?? null,
-      numSegments: seg.segments,
+      body: p.body,
+      dest: p.dest,
+      src: p.src,
+      bulkId: p.bulkIdentifier ?? null,
+      numSegments,
       numMedia: 0,
-      price: null,
-      priceUnit: null,
-      messageId,
-      status: scheduledAt !== undefined ? 'scheduled' : 'queued',
+      price: immediate ? priceOf(numSegments) : null,
+      priceUnit: immediate ? currency : null,
+      messageId: `MID${randomBytes(16).toString('hex')}`,
+      status: immediate ? 'queued' : 'scheduled',
       messageType: 'outbound',
       errorCode: null,
       errorMessage: null,
       dateCreated: now,
-      dateSent: null,
+      dateSent: immediate ? now : null,
       dateUpdated: now,
     };
-    const item: Item = {
+    const message: Message = {
+      item,
       record: {
         provider: 'reach',
-        messageId,
-        recipient: dest,
-        text: body,
-        trackingKey: get('bulkIdentifier'),
-        status: json.status as string,
+        messageId: item.messageId,
+        recipient: p.dest,
+        text: p.body,
+        trackingKey: p.bulkIdentifier,
+        status: item.status,
         acceptedAt: ctx.now(),
-        fields: Object.fromEntries(form.entries()),
+        fields: Object.fromEntries(form),
       },
-      json,
       outcome,
       receipt,
-      statusCallback,
+      statusCallback: p.statusCallback,
+      maxPrice: p.maxPrice,
+      validityMs: (p.validityPeriod ?? 14_400) * 1000,
       final: false,
     };
-    items.set(messageId, item);
-    const answer = { ...json };
-    lifecycle(
-      item,
-      scheduledAt,
-      maxPrice === undefined ? undefined : Number(maxPrice),
-      validity === undefined ? 14400 : Number(validity),
-    );
-    return { status: 200, json: answer };
+    messages.set(item.messageId, message);
+    if (scheduledAt !== undefined) {
+      ctx.schedule(scheduledAt - ctx.now(), () => enqueue(message));
+    } else {
+      // The create itself is the change to `queued`. Timers run after this answer is written, so
+      // its callback never overtakes the answer.
+      ctx.schedule(0, () => {
+        notify(message);
+        dispatch(message);
+      });
+    }
+    return { status: 200, json: { ...item } };
   }
 
-  /** scheduled → queued → sent → final, on the simulator's clock. */
-  function lifecycle(
-    item: Item,
-    scheduledAt: number | undefined,
-    maxPrice: number | undefined,
-    validitySec: number,
-  ): void {
-    const o = item.outcome;
-    const cost = Number(((item.json.numSegments as number) * price).toFixed(4));
+  /** At its `scheduledTime` a message is priced and queued like an immediate one. */
+  function enqueue(m: Message): void {
+    if (m.final) return;
+    Object.assign(m.item, { price: priceOf(m.item.numSegments), priceUnit: currency, dateSent: iso() });
+    setStatus(m, 'queued');
+    dispatch(m);
+  }
+
+  /**
+   * queued → sent → the outcome's final status after its `afterMs` (0: at once). The simulator's
+   * queue is instant, so an outcome slower than `validityPeriod` stands for an operator that does
+   * not take the message in time: it stays queued and fails when the period runs out.
+   */
+  function dispatch(m: Message): void {
+    if (m.final) return;
+    if (m.maxPrice !== undefined && (m.item.price ?? 0) > m.maxPrice) {
+      return finish(m, 'failed', REACH_SIM_CODES.priceAboveMax, `Price ${m.item.price} is above maxPrice`);
+    }
+    const o = m.outcome;
     const finalIn = o.kind === 'deliver' || o.kind === 'fail' ? (o.afterMs ?? ctx.deliveryDelayMs) : undefined;
-    const send = () => {
-      if (item.final) return;
-      if (scheduledAt !== undefined) setStatus(item, 'queued');
-      if (maxPrice !== undefined && cost > maxPrice) {
-        return finish(item, 'failed', { errorCode: CODES.price, errorMessage: 'Price exceeds maxPrice' });
-      }
-      if (finalIn !== undefined && finalIn / 1000 > validitySec) {
-        return ctx.schedule(validitySec * 1000, () =>
-          finish(item, 'failed', { errorCode: 30001, errorMessage: 'Queue overflow: validityPeriod exceeded' }),
-        );
-      }
-      item.json.price = cost;
-      item.json.priceUnit = currency;
-      item.json.dateSent = new Date(ctx.now()).toISOString();
-      setStatus(item, 'sent');
-      if (finalIn === undefined) return;
-      const done = () =>
-        o.kind === 'deliver'
-          ? finish(item, 'delivered')
-          : finish(item, o.kind === 'fail' ? (o.status ?? 'undelivered') : 'undelivered');
-      if (finalIn === 0) done();
-      else ctx.schedule(finalIn, done);
-    };
-    if (scheduledAt === undefined) send();
-    else ctx.schedule(scheduledAt - ctx.now(), send);
+    if (finalIn !== undefined && finalIn > m.validityMs) {
+      const expire = () => finish(m, 'failed', REACH_SIM_CODES.validityExpired, 'validityPeriod elapsed in the queue');
+      return ctx.schedule(m.validityMs, expire);
+    }
+    setStatus(m, 'sent');
+    if (finalIn === undefined) return; // `pending` outcomes stop at sent
+    const settle = () =>
+      o.kind === 'deliver'
+        ? finish(m, 'delivered')
+        : finish(m, (o.kind === 'fail' && o.status) || 'undelivered', failCode(o), 'Unreachable destination handset');
+    if (finalIn === 0) settle();
+    else ctx.schedule(finalIn, settle);
   }
 
-  function finish(item: Item, status: string, err?: { errorCode: number; errorMessage: string }, forced = false): void {
-    if (item.final) return;
-    item.final = true;
-    if (status !== 'delivered' && status !== 'sent') {
-      item.json.price = status === 'canceled' ? null : (item.json.price ?? 0);
-    }
-    if (err) Object.assign(item.json, err);
-    setStatus(item, status, forced);
+  function finish(m: Message, status: string, errorCode?: number, errorMessage?: string, forced = false): void {
+    if (m.final) return;
+    m.final = true;
+    if (errorCode !== undefined) Object.assign(m.item, { errorCode, errorMessage: errorMessage ?? null });
+    setStatus(m, status, forced);
   }
 
-  function setStatus(item: Item, status: string, forced = false): void {
-    item.json.status = status;
-    item.json.dateUpdated = new Date(ctx.now()).toISOString();
-    item.record.status = status;
-    if (!item.statusCallback || (item.receipt === 'withhold' && !forced)) return;
-    if (status === 'scheduled') return; // callbacks: queued, failed, sent, canceled, delivered, undelivered
-    const params: Record<string, string> = { status };
-    for (const k of [
-      'messageId',
-      'src',
-      'dest',
-      'body',
-      'bulkId',
-      'numSegments',
-      'numMedia',
-      'errorCode',
-      'errorMessage',
-    ]) {
-      const v = item.json[k];
-      if (v !== null && v !== undefined) params[k] = String(v);
+  function setStatus(m: Message, status: string, forced = false): void {
+    m.item.status = status;
+    m.item.dateUpdated = iso();
+    m.record.status = status;
+    notify(m, forced);
+  }
+
+  /**
+   * The signed status callback (reach.md, "Status callbacks"): form fields of the MessagingItem,
+   * null ones left out, and `dlrDate` once an operator gave a final status (never for `canceled`).
+   */
+  function notify(m: Message, forced = false): void {
+    const { item, statusCallback } = m;
+    if (!statusCallback || (m.receipt === 'withhold' && !forced) || item.status === 'scheduled') return;
+    const params: Record<string, string> = { status: item.status };
+    for (const key of CALLBACK_FIELDS) {
+      if (item[key] !== null) params[key] = String(item[key]);
     }
-    if (item.final) params.dlrDate = dlrDate(ctx.now());
-    ctx.postReceipt(item.statusCallback, {
+    if (m.final && item.status !== 'canceled') params.dlrDate = dlrDate(ctx.now());
+    ctx.postReceipt(statusCallback, {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        'x-reach-signature': computeReachSignature(config.apiKey, item.statusCallback, params),
+        'x-reach-signature': computeReachSignature(config.apiKey, statusCallback, params),
       },
       body: new URLSearchParams(params).toString(),
     });
   }
 
-  function list(req: SimRequest): SimResponse {
-    const q = req.query;
-    const page = Number(q.get('page') ?? 0);
-    const pageSize = Math.min(1000, Math.max(1, Number(q.get('pageSize') ?? 20)));
-    const sentAfter = q.get('sentAfter');
-    const sentBefore = q.get('sentBefore');
-    const matches = [...items.values()]
-      .map((i) => i.json)
-      .filter(
-        (m) =>
-          (!q.get('dest') || m.dest === q.get('dest')) &&
-          (!q.get('src') || m.src === q.get('src')) &&
-          (!q.get('bulkIdentifier') || m.bulkId === q.get('bulkIdentifier')) &&
-          (!sentAfter || Date.parse(m.dateCreated as string) >= Date.parse(sentAfter)) &&
-          (!sentBefore || Date.parse(m.dateCreated as string) <= Date.parse(sentBefore)),
-      );
-    const totalPages = Math.ceil(matches.length / pageSize);
+  /** Filters on exact dest/src/bulkIdentifier and on `dateSent` (never-sent messages match no date filter). */
+  function list(q: URLSearchParams): SimResponse {
+    const page = q.has('page') ? Number(q.get('page')) : 0;
+    const pageSize = q.has('pageSize') ? Number(q.get('pageSize')) : 20;
+    if (!Number.isInteger(page) || page < 0) return invalid('page', 'page must be a whole number from 0');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      return invalid('pageSize', 'pageSize must be a whole number from 1 to 1000');
+    }
+    const dates: Record<string, number> = {};
+    for (const key of ['sentAt', 'sentAfter', 'sentBefore']) {
+      const value = q.get(key);
+      if (value === null) continue;
+      dates[key] = Date.parse(value);
+      if (Number.isNaN(dates[key])) return invalid(key, `${key} must be an ISO 8601 date-time`);
+    }
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const matching = [...messages.values()]
+      .map((m) => m.item)
+      .filter((item) => {
+        const sent = item.dateSent === null ? undefined : Date.parse(item.dateSent);
+        const same = (key: 'dest' | 'src', value: string | null) => value === null || item[key] === value;
+        return (
+          same('dest', q.get('dest')) &&
+          same('src', q.get('src')) &&
+          (!q.has('bulkIdentifier') || item.bulkId === q.get('bulkIdentifier')) &&
+          (dates.sentAt === undefined || (sent !== undefined && day(sent) === day(dates.sentAt))) &&
+          (dates.sentAfter === undefined || (sent !== undefined && sent >= dates.sentAfter)) &&
+          (dates.sentBefore === undefined || (sent !== undefined && sent <= dates.sentBefore))
+        );
+      });
+    const totalPages = Math.ceil(matching.length / pageSize);
     return {
       status: 200,
       json: {
-        messages: matches.slice(page * pageSize, (page + 1) * pageSize),
+        messages: matching.slice(page * pageSize, (page + 1) * pageSize),
         page,
         pageSize,
         totalPages,
@@ -273,10 +284,33 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     };
   }
 
-  function withItem(id: string | null | undefined, fn: (item: Item) => SimResponse): SimResponse {
+  function onScheduled(m: Message, change: () => void): SimResponse {
+    if (m.item.status !== 'scheduled') {
+      const why = `Message ${m.item.messageId} is ${m.item.status}: only a scheduled message can change`;
+      return error(400, REACH_SIM_CODES.notScheduled, why, 'messageId');
+    }
+    change();
+    return { status: 200, json: { ...m.item } };
+  }
+
+  function update(m: Message, body: string | null): SimResponse {
+    const parsed = BodySchema.safeParse(body ?? undefined);
+    if (!parsed.success) return invalid('body', `body ${parsed.error.issues[0].message}`);
+    return onScheduled(m, () => {
+      Object.assign(m.item, { body: parsed.data, numSegments: countSegments(parsed.data).segments });
+      m.item.dateUpdated = iso();
+      m.record.text = parsed.data;
+    });
+  }
+
+  function invalid(field: string, message: string): SimResponse {
+    return error(400, REACH_SIM_CODES.invalidParameter, message, field);
+  }
+
+  function withMessage(id: string | null, then: (m: Message) => SimResponse): SimResponse {
     if (!id) return invalid('messageId', 'messageId is required');
-    const item = items.get(id);
-    return item ? fn(item) : error(404, CODES.notFound, `Message ${id} not found`, 'messageId');
+    const m = messages.get(id);
+    return m ? then(m) : error(404, REACH_SIM_CODES.notFound, `Message ${id} not found`, 'messageId');
   }
 
   return {
@@ -284,70 +318,66 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     matches: (path) => path.startsWith(BASE),
     handle(req) {
       if (req.headers.apiuser !== config.apiUser || req.headers.apikey !== config.apiKey) {
-        return error(401, CODES.auth, 'Authentication failed: check ApiUser and ApiKey');
+        return error(401, REACH_SIM_CODES.unauthorized, 'Authentication failed: check the ApiUser and ApiKey headers');
       }
-      const op = `${req.method} ${req.path.slice(BASE.length)}`;
-      const form = () => new URLSearchParams(req.rawBody);
-      switch (op) {
+      const form = new URLSearchParams(req.rawBody);
+      switch (`${req.method} ${req.path.slice(BASE.length)}`) {
         case 'POST create':
-          return create(req);
+          return create(form);
         case 'GET fetch':
-          return withItem(req.query.get('messageId'), (i) => ({ status: 200, json: i.json }));
+          return withMessage(req.query.get('messageId'), (m) => ({ status: 200, json: { ...m.item } }));
         case 'GET list':
-          return list(req);
+          return list(req.query);
         case 'POST unschedule':
-          return withItem(form().get('messageId'), (i) => {
-            if (i.json.status !== 'scheduled')
-              return error(400, CODES.state, 'Only a scheduled message can be canceled', 'messageId');
-            finish(i, 'canceled');
-            return { status: 200, json: i.json };
-          });
+          return withMessage(form.get('messageId'), (m) => onScheduled(m, () => finish(m, 'canceled')));
         case 'POST update':
-          return withItem(form().get('messageId'), (i) => {
-            const body = form().get('body');
-            if (i.json.status !== 'scheduled')
-              return error(400, CODES.state, 'Only a scheduled message can be updated', 'messageId');
-            if (!body) return invalid('body', 'body is required');
-            i.json.body = body;
-            i.record.text = body;
-            return { status: 200, json: i.json };
-          });
+          return withMessage(form.get('messageId'), (m) => update(m, form.get('body')));
         case 'DELETE delete':
-          return withItem(req.query.get('messageId'), (i) => {
-            items.delete(i.record.messageId);
+          // Deleting the record also ends its lifecycle: no callback follows (our choice; reach.md is silent).
+          return withMessage(req.query.get('messageId'), (m) => {
+            m.final = true;
+            messages.delete(m.item.messageId);
             return { status: 204 };
           });
         default:
-          return error(404, CODES.notFound, `No such operation: ${op}`);
+          return error(404, REACH_SIM_CODES.notFound, `No such operation: ${req.method} ${req.path}`);
       }
     },
     errorResponse(status, retryAfterSec) {
-      return error(
-        status,
-        status === 429 ? CODES.rate : CODES.server,
-        status === 429 ? 'Too Many Requests: concurrency limit' : 'Internal error',
-        undefined,
-        status === 429 ? { 'retry-after': String(retryAfterSec ?? 1) } : undefined,
-      );
+      const message = status === 429 ? 'Too Many Requests: above the concurrency limit' : 'Internal Server Error';
+      return error(status, codeFor(status), message, undefined, retryAfterSec);
     },
     settle(messageId, result) {
-      const item = items.get(messageId);
-      if (!item) return false;
-      if (result === 'delivered' && item.json.price === null) {
-        item.json.price = Number(((item.json.numSegments as number) * price).toFixed(4));
-        item.json.priceUnit = currency;
+      const m = messages.get(messageId);
+      if (!m) return false;
+      if (m.item.status === 'scheduled') {
+        Object.assign(m.item, { price: priceOf(m.item.numSegments), priceUnit: currency, dateSent: iso() });
       }
-      finish(item, result === 'delivered' ? 'delivered' : 'undelivered', undefined, true);
+      if (result === 'delivered') finish(m, 'delivered', undefined, undefined, true);
+      else finish(m, 'undelivered', REACH_SIM_CODES.unreachable, 'Unreachable destination handset', true);
       return true;
     },
-    messages: () => [...items.values()].map((i) => i.record),
+    messages: () => [...messages.values()].map((m) => ({ ...m.record })),
     reset() {
-      items = new Map();
+      messages = new Map();
     },
   };
 }
 
+function codeFor(status: number): number {
+  if (status === 429) return REACH_SIM_CODES.tooManyRequests;
+  if (status === 401 || status === 403) return REACH_SIM_CODES.unauthorized;
+  if (status === 404) return REACH_SIM_CODES.notFound;
+  if (status >= 500) return REACH_SIM_CODES.serverError;
+  return REACH_SIM_CODES.invalidParameter;
+}
+
+function failCode(o: SimOutcome): number {
+  return (o.kind === 'fail' && Number(o.errorCode)) || REACH_SIM_CODES.unreachable;
+}
+
+/** `YYMMDDhhmm` in UTC (reach.md, "Status callbacks"). */
 function dlrDate(ms: number): string {
-  const d = new Date(ms).toISOString(); // 2025-01-23T10:30:00.000Z → 2501231030
+  const d = new Date(ms).toISOString(); // 2025-01-23T10:30:…
   return d.slice(2, 4) + d.slice(5, 7) + d.slice(8, 10) + d.slice(11, 13) + d.slice(14, 16);
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { type IncomingHttpHeaders } from 'node:http';
 import { type ProviderSim, type SimContext } from './context';
-import { type ReceiptMode, type SimMessage, type SimOutcome, type SimRequest, type SimResponse } from './types';
+import { type ResolvedOutcome } from './scenario';
+import { type SimMessage, type SimOutcome, type SimRequest, type SimResponse } from './types';
 
 export interface SmsbatSimConfig {
   apiKey: string;
@@ -8,237 +10,187 @@ export interface SmsbatSimConfig {
   password: string;
   viberToken: string;
   tgBotKey: string;
-  /** The account's one webhook URL (set by SMSBAT's account manager in real life). */
+  /** The account's one webhook URL (SMSBAT's account manager sets it, smsbat.md §3). */
   webhookUrl?: string;
   currency: string;
 }
 
+type Route = 'standard' | 'tg-viber';
+
 const SEND = /^\/api\/CascadeMessage\/send_message(\/tg-viber)?\/async$/;
 const STATUS = /^\/bat\/message\/([^/]+)$/;
-const CHANNELS = { standard: ['telegram', 'viber', 'vbm', 'rcs', 'sms'], 'tg-viber': ['telegram', 'viber', 'sms'] };
+/** The order each send endpoint tries channels in (smsbat.md §1). */
+const CASCADE: Record<Route, string[]> = {
+  standard: ['telegram', 'viber', 'vbm', 'rcs', 'sms'],
+  'tg-viber': ['telegram', 'viber', 'sms'],
+};
+/** Price per delivered message when the outcome names none. The page publishes no prices. */
 const PRICE: Record<string, number> = { telegram: 0.01, viber: 0.03, vbm: 0.04, rcs: 0.04, sms: 0.05 };
-const TYPES = new Set(['transaction', 'promo', 'viber_survey', 'flashcall']);
-/** Our reading of the page's "batches of 100–1000 messages" guidance (smsbat.md §1). */
+/**
+ * Our reading of the page's bulk guidance, "batches of 100–1000 messages" (smsbat.md §1): the
+ * page documents no hard limit and no error for it, so above 1000 we answer TOO_MANY_MESSAGES.
+ */
 const MAX_MESSAGES = 1000;
+const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
+const MESSAGE_TYPES = ['transaction', 'promo', 'viber_survey', 'flashcall'];
 
 interface Message {
   record: SimMessage;
-  route: keyof typeof CHANNELS;
+  route: Route;
   outcome: SimOutcome;
-  receipt: ReceiptMode;
+  receipt: ResolvedOutcome['receipt'];
+  /** Shared by every message of one request: the page calls it the batch identifier (§2). */
   messagelistId: number;
-  channel?: string;
-  cost?: number;
   final: boolean;
+  /** The channel that delivered, once delivered. */
+  channel?: string;
+  /** Set with the final status; early states have none (§2). */
+  cost?: number;
 }
 
-type Problem = { status: number; code: string; message: string; field?: string };
+interface SmsbatError {
+  status: number;
+  code: string;
+  message: string;
+  field?: string;
+  retryAfterSec?: number;
+}
 
-/** SMSBAT as smsbat.md documents it: cascade sends, status checks, delivery webhooks. */
+/**
+ * SMSBAT as smsbat.md documents it: cascade sends on both endpoints, status checks with any of
+ * three credentials, scheduled → processing → final in real time, and delivery webhooks. It checks
+ * the page's rules on its own rather than with the client's schemas, so that a mistake in one
+ * cannot hide in the other.
+ */
 export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): ProviderSim {
   let messages = new Map<string, Message>();
-  const trackingIds = new Set<string>();
-  let listSeq = 100000;
+  let nextListId = 100_000;
 
-  const error = (p: Problem, headers?: Record<string, string>): SimResponse => ({
-    status: p.status,
-    headers,
-    json: { error: { code: p.code, message: p.message, ...(p.field ? { field: p.field } : {}) } },
-  });
-
-  function sendAuthorized(req: SimRequest): boolean {
-    const h = req.headers;
-    return (
-      h['x-authorization-key'] === config.apiKey ||
-      h['x-viber-auth-token'] === config.viberToken ||
-      h['x-tg-bot-key'] === config.tgBotKey
-    );
-  }
-
-  function statusAuthorized(req: SimRequest): boolean {
-    if (req.headers['x-authorization-key'] === config.apiKey) return true;
-    const auth = req.headers.authorization;
-    if (!auth?.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const [user, pass] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
-    return (user === config.username && pass === config.password) || (user === '@' && pass === config.apiKey);
-  }
-
-  function validate(m: Record<string, unknown>, seen: Set<string>): Problem | undefined {
-    const bad = (code: string, message: string, field: string): Problem => ({ status: 400, code, message, field });
-    for (const field of ['id', 'fromName', 'toPhone', 'messageType']) {
-      if (typeof m[field] !== 'string' || m[field] === '') return bad('MISSING_FIELD', `${field} is required`, field);
-    }
-    const id = m.id as string;
-    if (id.length >= 255 || !/^[A-Za-z0-9._:-]+$/.test(id)) return bad('INVALID_ID', 'Invalid tracking id', 'id');
-    if (seen.has(id) || trackingIds.has(id)) return bad('DUPLICATE_ID', 'Tracking id already used', 'id');
-    if (!/^\+[1-9]\d{7,14}$/.test(m.toPhone as string))
-      return bad('INVALID_PHONE', 'Invalid phone number format', 'toPhone');
-    const type = m.messageType as string;
-    if (!TYPES.has(type)) return bad('INVALID_MESSAGE_TYPE', 'Unknown message type', 'messageType');
-    if (type === 'flashcall') {
-      if (m.text !== undefined) return bad('INVALID_FIELD', 'A flashcall has no text', 'text');
-    } else if (typeof m.text !== 'string' || m.text === '') return bad('MISSING_FIELD', 'text is required', 'text');
-    if (type === 'viber_survey') {
-      const options = m.surveyOptions;
-      if (
-        !Array.isArray(options) ||
-        options.length < 2 ||
-        options.length > 5 ||
-        options.some((o) => typeof o !== 'string')
-      ) {
-        return bad('INVALID_SURVEY', 'A survey needs 2 to 5 options', 'surveyOptions');
-      }
-      if ((m.text as string).length > 85) return bad('TEXT_TOO_LONG', 'Survey text is at most 85 characters', 'text');
-    }
-    if (m.ttl !== undefined && (!Number.isInteger(m.ttl) || (m.ttl as number) <= 0)) {
-      return bad('INVALID_TTL', 'ttl must be a positive integer (seconds)', 'ttl');
-    }
-    if (m.scheduledSent !== undefined) {
-      const at = typeof m.scheduledSent === 'string' ? Date.parse(m.scheduledSent) : NaN;
-      if (Number.isNaN(at)) return bad('INVALID_SCHEDULE', 'scheduledSent must be ISO 8601', 'scheduledSent');
-      if (at > ctx.now() + 30 * 86_400_000) {
-        return bad('INVALID_SCHEDULE', 'scheduledSent is more than 30 days ahead', 'scheduledSent');
-      }
-    }
-    return undefined;
-  }
-
-  function send(req: SimRequest, route: keyof typeof CHANNELS): SimResponse {
-    if (!sendAuthorized(req)) return error({ status: 401, code: 'UNAUTHORIZED', message: 'Invalid API key' });
-    let body: unknown;
-    try {
-      body = JSON.parse(req.rawBody);
-    } catch {
-      return error({ status: 400, code: 'INVALID_JSON', message: 'Body is not valid JSON' });
-    }
+  function send(req: SimRequest, route: Route): SimResponse {
+    if (!sendAuthorized(req.headers, config)) return unauthorized('Invalid API key');
+    const body = parseJson(req.rawBody);
     if (!Array.isArray(body) || body.length === 0) {
-      return error({ status: 400, code: 'INVALID_BODY', message: 'Body must be a non-empty array of messages' });
+      return errorResponse(invalid('INVALID_BODY', 'The body must be a JSON array of messages'));
     }
     if (body.length > MAX_MESSAGES) {
-      return error({ status: 400, code: 'TOO_MANY_MESSAGES', message: `At most ${MAX_MESSAGES} messages per request` });
+      return errorResponse(invalid('TOO_MANY_MESSAGES', `At most ${MAX_MESSAGES} messages per request`));
     }
     const seen = new Set<string>();
     for (const m of body) {
-      if (typeof m !== 'object' || m === null)
-        return error({ status: 400, code: 'INVALID_BODY', message: 'Not a message' });
-      const problem = validate(m as Record<string, unknown>, seen);
-      if (problem) return error(problem);
-      seen.add((m as { id: string }).id);
+      const problem = checkMessage(m, seen, ctx.now());
+      if (problem) return errorResponse(problem);
     }
-    const decided = body.map((m: Record<string, unknown>) => ({
-      m,
-      ...ctx.scenario.resolve('smsbat', m.toPhone as string),
-    }));
-    const rejected = decided.find((d) => d.outcome.kind === 'reject');
-    if (rejected && rejected.outcome.kind === 'reject') {
-      const o = rejected.outcome;
-      return error(
-        { status: o.status, code: o.code ?? codeFor(o.status), message: o.message ?? 'Rejected', field: o.field },
-        o.status === 429 ? { 'retry-after': String(o.retryAfterSec ?? 1) } : undefined,
-      );
+    // One refused recipient refuses the whole request, as any HTTP error answer would.
+    const fields = body as Record<string, unknown>[];
+    const decided: ResolvedOutcome[] = [];
+    for (const m of fields) {
+      const resolved = ctx.scenario.resolve('smsbat', m.toPhone as string);
+      const o = resolved.outcome;
+      if (o.kind === 'reject') {
+        const code = o.code ?? codeFor(o.status);
+        return errorResponse({ ...o, code, message: o.message ?? `Rejected (${code})` });
+      }
+      decided.push(resolved);
     }
-    return {
-      status: 200,
-      json: decided.map(({ m, outcome, receipt }) => {
-        const messageId = randomUUID();
-        const message: Message = {
-          record: {
-            provider: 'smsbat',
-            messageId,
-            recipient: m.toPhone as string,
-            text: m.text as string | undefined,
-            trackingKey: m.id as string,
-            status: 'scheduled',
-            acceptedAt: ctx.now(),
-            fields: m,
-          },
-          route,
-          outcome,
-          receipt,
-          messagelistId: listSeq++,
-          final: false,
-        };
-        messages.set(messageId, message);
-        trackingIds.add(m.id as string);
-        progress(message, m.scheduledSent as string | undefined);
-        return { messageId, trackinId: m.id };
-      }),
+    const listId = nextListId++;
+    return { status: 200, json: fields.map((m, i) => accept(m, route, decided[i], listId)) };
+  }
+
+  function accept(fields: Record<string, unknown>, route: Route, decided: ResolvedOutcome, listId: number) {
+    const messageId = randomUUID();
+    const message: Message = {
+      record: {
+        provider: 'smsbat',
+        messageId,
+        recipient: fields.toPhone as string,
+        text: fields.text as string | undefined,
+        trackingKey: fields.id as string,
+        status: 'scheduled',
+        acceptedAt: ctx.now(),
+        fields,
+      },
+      route,
+      ...decided,
+      messagelistId: listId,
+      final: false,
     };
+    messages.set(messageId, message);
+    const startAt = fields.scheduledSent === undefined ? undefined : scheduledAt(fields.scheduledSent);
+    const startIn = startAt === undefined ? 0 : startAt - ctx.now();
+    // `scheduled` until `scheduledSent`; a time already past is sent now.
+    if (startIn > 0) ctx.schedule(startIn, () => dispatch(message));
+    else dispatch(message);
+    return { messageId, trackinId: fields.id };
   }
 
-  /** scheduled → processing → final, on the simulator's clock. */
-  function progress(message: Message, scheduledSent: string | undefined): void {
-    const startIn = scheduledSent ? Math.max(0, Date.parse(scheduledSent) - ctx.now()) : 0;
-    const o = message.outcome;
-    const finalIn = o.kind === 'deliver' || o.kind === 'fail' ? (o.afterMs ?? ctx.deliveryDelayMs) : undefined;
-    if (startIn === 0 && finalIn === 0) return finish(message, o);
-    ctx.schedule(startIn, () => {
-      if (message.final) return;
-      setStatus(message, 'processing');
-      if (finalIn !== undefined) ctx.schedule(finalIn, () => finish(message, o));
-    });
+  /** `processing`, then the outcome's final status after its `afterMs` (0: final at once). */
+  function dispatch(m: Message): void {
+    if (m.final) return;
+    const o = m.outcome;
+    if (o.kind !== 'deliver' && o.kind !== 'fail') return setStatus(m, 'processing'); // `pending` stays here
+    const finalIn = o.afterMs ?? ctx.deliveryDelayMs;
+    if (finalIn <= 0) return finish(m, o);
+    setStatus(m, 'processing');
+    ctx.schedule(finalIn, () => finish(m, o));
   }
 
-  function finish(message: Message, outcome: SimOutcome, forced = false): void {
-    if (message.final) return;
-    if (outcome.kind === 'deliver') {
-      message.channel = outcome.channel ?? 'viber';
-      message.cost = outcome.cost ?? PRICE[message.channel] ?? 0.05;
-      setStatus(message, 'delivered', forced);
+  function finish(m: Message, o: SimOutcome, forced = false): void {
+    if (m.final) return;
+    m.final = true;
+    if (o.kind === 'deliver') {
+      m.channel = o.channel ?? 'viber';
+      m.cost = o.cost ?? PRICE[m.channel] ?? PRICE.sms;
+      setStatus(m, 'delivered', forced);
     } else {
-      message.cost = 0;
-      setStatus(message, outcome.kind === 'fail' && outcome.status ? outcome.status : 'undeliverable', forced);
+      m.cost = 0; // undeliverable and permanenterror cost nothing (§2)
+      setStatus(m, (o.kind === 'fail' && o.status) || 'undeliverable', forced);
     }
-    message.final = true;
   }
 
-  function setStatus(message: Message, status: string, forced = false): void {
-    message.record.status = status;
-    if (!config.webhookUrl || (message.receipt === 'withhold' && !forced)) return;
-    ctx.postReceipt(config.webhookUrl, {
+  /** Each change to processing and to the final status is POSTed to the account's webhook (§3). */
+  function setStatus(m: Message, deliverystatus: string, forced = false): void {
+    m.record.status = deliverystatus;
+    const url = config.webhookUrl;
+    if (!url || (m.receipt === 'withhold' && !forced)) return;
+    ctx.postReceipt(url, {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        messageId: message.record.messageId,
-        deliverystatus: status,
+        messageId: m.record.messageId,
+        deliverystatus,
         timestamp: new Date(ctx.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        ...(message.cost !== undefined ? { cost: message.cost } : {}),
+        cost: m.cost,
       }),
     });
   }
 
-  function status(req: SimRequest, id: string): SimResponse {
-    if (!statusAuthorized(req)) return error({ status: 401, code: 'UNAUTHORIZED', message: 'Invalid credentials' });
-    const message = messages.get(id);
-    if (!message) return error({ status: 404, code: 'NOT_FOUND', message: 'Message not found', field: 'messageId' });
-    const s = message.record.status;
-    if (!message.final) return { status: 200, json: { deliverystatus: s, partscount: 1 } };
-    const channels = CHANNELS[message.route];
-    const used = message.channel ? channels.indexOf(message.channel) : channels.length;
-    const extendedStatuses = Object.fromEntries(
-      channels.map((c, i) => [
-        c,
-        i < used ? 'undeliverable' : i === used ? 'delivered' : s === 'delivered' ? 'not_used' : 'undeliverable',
-      ]),
-    );
-    const cost = message.cost ?? 0;
+  function status(req: SimRequest, messageId: string): SimResponse {
+    if (!statusAuthorized(req.headers, config)) return unauthorized('Invalid credentials');
+    const m = messages.get(messageId);
+    if (!m) return errorResponse({ status: 404, code: 'NOT_FOUND', message: 'Message not found', field: 'messageId' });
+    return { status: 200, json: statusBody(m) };
+  }
+
+  /** Early states answer the short form (§2); final ones the extended form, a cascade always has fallbacks. */
+  function statusBody(m: Message): Record<string, unknown> {
+    const deliverystatus = m.record.status;
+    if (!m.final) return { deliverystatus, partscount: 1 };
+    const extendedStatuses = cascadeStatuses(m.route, m.channel);
+    const cost = m.cost ?? 0;
     return {
-      status: 200,
-      json: {
-        messagelistId: message.messagelistId,
-        messageId: message.record.messageId,
-        deliverystatus: s,
-        partscount: 1,
-        cost,
-        fallbacks: channels.slice(1).map((type) => ({ type, status: extendedStatuses[type] })),
-        extendedStatuses,
-        rate: cost,
-        rateAmount: cost,
-        rateCurrency: config.currency,
-        billAmount: cost,
-        billCurrency: config.currency,
-      },
+      messagelistId: m.messagelistId,
+      messageId: m.record.messageId,
+      deliverystatus,
+      partscount: 1,
+      cost,
+      fallbacks: Object.entries(extendedStatuses)
+        .slice(1)
+        .map(([type, status]) => ({ type, status })),
+      extendedStatuses,
+      rate: cost,
+      rateAmount: cost,
+      rateCurrency: config.currency,
+      billAmount: cost,
+      billCurrency: config.currency,
     };
   }
 
@@ -246,38 +198,173 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     provider: 'smsbat',
     matches: (path) => SEND.test(path) || STATUS.test(path),
     handle(req) {
-      const send_ = SEND.exec(req.path);
-      if (send_) {
-        if (req.method !== 'POST') return error({ status: 405, code: 'METHOD_NOT_ALLOWED', message: 'POST only' });
-        return send(req, send_[1] ? 'tg-viber' : 'standard');
-      }
-      const status_ = STATUS.exec(req.path);
-      if (req.method !== 'GET') return error({ status: 405, code: 'METHOD_NOT_ALLOWED', message: 'GET only' });
-      return status(req, decodeURIComponent(status_![1]));
+      const sendPath = SEND.exec(req.path);
+      if (sendPath)
+        return req.method === 'POST' ? send(req, sendPath[1] ? 'tg-viber' : 'standard') : notAllowed('POST');
+      const statusPath = STATUS.exec(req.path);
+      return req.method === 'GET' ? status(req, decodeURIComponent(statusPath![1])) : notAllowed('GET');
     },
-    errorResponse(code, retryAfterSec) {
-      return error(
-        { status: code, code: codeFor(code), message: code === 429 ? 'Too many requests' : 'Server error' },
-        code === 429 ? { 'retry-after': String(retryAfterSec ?? 1) } : undefined,
-      );
-    },
+    errorResponse: (status, retryAfterSec) =>
+      errorResponse({
+        status,
+        code: codeFor(status),
+        message: status === 429 ? 'Too many requests' : 'Server error',
+        retryAfterSec,
+      }),
     settle(messageId, result) {
-      const message = messages.get(messageId);
-      if (!message) return false;
-      finish(message, result === 'delivered' ? { kind: 'deliver' } : { kind: 'fail' }, true);
+      const m = messages.get(messageId);
+      if (!m) return false;
+      const o = m.outcome;
+      if (result === 'delivered') finish(m, o.kind === 'deliver' ? o : { kind: 'deliver' }, true);
+      else finish(m, o.kind === 'fail' ? o : { kind: 'fail' }, true);
       return true;
     },
-    messages: () => [...messages.values()].map((m) => m.record),
+    messages: () => [...messages.values()].map((m) => ({ ...m.record })),
     reset() {
       messages = new Map();
-      trackingIds.clear();
     },
+  };
+}
+
+/**
+ * The page's rules for one message (smsbat.md §1), as 400s with a code and the field. An id used
+ * twice in one request is refused; across requests the page documents no check, and a retry
+ * after a lost answer re-sends the same id, so it is accepted again as a new message.
+ */
+function checkMessage(value: unknown, seen: Set<string>, now: number): SmsbatError | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid('INVALID_BODY', 'Each element must be a message object');
+  }
+  const m = value as Record<string, unknown>;
+  for (const field of ['id', 'fromName', 'toPhone', 'messageType']) {
+    if (typeof m[field] !== 'string' || m[field] === '') return invalid('MISSING_FIELD', `${field} is required`, field);
+  }
+  const [id, toPhone, messageType] = [m.id, m.toPhone, m.messageType] as string[];
+  if (id.length >= 255 || !/^[A-Za-z0-9._:-]+$/.test(id)) {
+    return invalid('INVALID_ID', 'id is under 255 characters, without special characters', 'id');
+  }
+  if (seen.has(id)) return invalid('DUPLICATE_ID', `id ${id} is used twice in this request`, 'id');
+  seen.add(id);
+  if (!/^\+[1-9]\d{7,14}$/.test(toPhone)) return invalid('INVALID_PHONE', 'Invalid phone number format', 'toPhone');
+  if (!MESSAGE_TYPES.includes(messageType))
+    return invalid('INVALID_MESSAGE_TYPE', 'Unknown message type', 'messageType');
+  const text = m.text;
+  if (messageType === 'flashcall') {
+    if (text !== undefined) return invalid('TEXT_NOT_ALLOWED', 'A flashcall carries no text', 'text');
+  } else if (typeof text !== 'string' || text === '') {
+    return invalid('MISSING_FIELD', 'text is required', 'text');
+  }
+  if (messageType === 'viber_survey') {
+    const options = m.surveyOptions;
+    if (
+      !Array.isArray(options) ||
+      options.length < 2 ||
+      options.length > 5 ||
+      options.some((o) => typeof o !== 'string')
+    ) {
+      return invalid('INVALID_SURVEY', 'A survey has 2 to 5 answer options', 'surveyOptions');
+    }
+    if ((text as string).length > 85) return invalid('TEXT_TOO_LONG', 'Survey text is at most 85 characters', 'text');
+  }
+  if (m.ttl !== undefined && !(Number.isInteger(m.ttl) && (m.ttl as number) > 0)) {
+    return invalid('INVALID_TTL', 'ttl is a positive whole number of seconds', 'ttl');
+  }
+  if (m.scheduledSent !== undefined) {
+    const at = scheduledAt(m.scheduledSent);
+    if (at === undefined) return invalid('INVALID_SCHEDULE', 'scheduledSent is an ISO 8601 date-time', 'scheduledSent');
+    if (at > now + MAX_SCHEDULE_AHEAD_MS) {
+      return invalid('INVALID_SCHEDULE', 'scheduledSent is at most 30 days ahead', 'scheduledSent');
+    }
+  }
+  return undefined;
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * An ISO 8601 date-time; one without a zone is read as UTC, since the page asks for UTC and its
+ * own Python example sends `datetime.isoformat()`, which has no zone.
+ */
+function scheduledAt(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return undefined;
+  const at = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** At least one of the three headers, with a value that is right (§1); any right one will do. */
+function sendAuthorized(h: IncomingHttpHeaders, c: SmsbatSimConfig): boolean {
+  return (
+    same(h['x-authorization-key'], c.apiKey) ||
+    same(h['x-viber-auth-token'], c.viberToken) ||
+    same(h['x-tg-bot-key'], c.tgBotKey)
+  );
+}
+
+/** The API key header, Basic `username:password`, or Basic `@:<api key>` (§2). */
+function statusAuthorized(h: IncomingHttpHeaders, c: SmsbatSimConfig): boolean {
+  if (same(h['x-authorization-key'], c.apiKey)) return true;
+  const [scheme, token] = (h.authorization ?? '').split(' ');
+  if (scheme.toLowerCase() !== 'basic' || !token) return false;
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  const [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  return (same(user, c.username) && same(password, c.password)) || (user === '@' && same(password, c.apiKey));
+}
+
+function same(given: string | string[] | undefined, expected: string): boolean {
+  return expected !== '' && given === expected;
+}
+
+/**
+ * What each channel did, as `extendedStatuses` reports it: the channels before the one that
+ * delivered failed, later ones were not used; a failed message failed on every channel. A scripted
+ * channel outside the route's cascade is reported after it.
+ */
+function cascadeStatuses(route: Route, delivered: string | undefined): Record<string, string> {
+  const cascade = CASCADE[route];
+  const channels = delivered === undefined || cascade.includes(delivered) ? cascade : [...cascade, delivered];
+  const at = delivered === undefined ? channels.length : channels.indexOf(delivered);
+  return Object.fromEntries(
+    channels.map((c, i) => [c, i < at ? 'undeliverable' : i === at ? 'delivered' : 'not_used']),
+  );
+}
+
+/** `{"error":{"code","message","field"}}` (§1); a 429 says when to come back. */
+function errorResponse({ status, code, message, field, retryAfterSec }: SmsbatError): SimResponse {
+  return {
+    status,
+    headers: status === 429 ? { 'retry-after': String(retryAfterSec ?? 1) } : undefined,
+    json: { error: { code, message, ...(field === undefined ? {} : { field }) } },
+  };
+}
+
+function invalid(code: string, message: string, field?: string): SmsbatError {
+  return { status: 400, code, message, field };
+}
+
+function unauthorized(message: string): SimResponse {
+  return errorResponse({ status: 401, code: 'UNAUTHORIZED', message });
+}
+
+function notAllowed(method: string): SimResponse {
+  return {
+    ...errorResponse({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} only` }),
+    headers: { allow: method },
   };
 }
 
 function codeFor(status: number): string {
   if (status === 429) return 'TOO_MANY_REQUESTS';
-  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 401 || status === 403) return 'UNAUTHORIZED';
   if (status >= 500) return 'SERVER_ERROR';
   return 'INVALID_REQUEST';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

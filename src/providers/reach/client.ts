@@ -1,8 +1,16 @@
 import { ProviderRequestError } from '../errors';
 import { HttpClient, type ProviderErrorBody } from '../http';
 import { type DeliveryStatus } from '../status';
-import { CallbackSchema, ErrorBodySchema, ListPageSchema, MessagingItemSchema, type ReachMessage } from './schemas';
-import { countSegments } from './segments';
+import {
+  CallbackSchema,
+  createParamsSchema,
+  ErrorBodySchema,
+  firstIssue,
+  ListPageSchema,
+  MessagingItemSchema,
+  type ReachCreateParams,
+  type ReachMessage,
+} from './schemas';
 import { reachCallbackToStatus, reachItemToStatus } from './status-map';
 
 export type { ReachMessage } from './schemas';
@@ -13,6 +21,7 @@ export interface ReachClientOptions {
   apiKey: string;
   timeoutMs?: number;
   connections?: number;
+  /** The clock `scheduledTime` is checked against. */
   now?: () => number;
 }
 
@@ -36,18 +45,10 @@ export interface ReachListFilter {
   sentBefore?: string;
 }
 
-const E164 = /^\+[1-9]\d{7,14}$/;
-const SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
-const MINUTE = 60_000;
-export const REACH_LIMITS = {
-  maxSegments: 10,
-  maxGsm7: 1600,
-  scheduleMinMs: 15 * MINUTE,
-  scheduleMaxMs: 5 * 24 * 60 * MINUTE,
-  maxValidity: 14_400,
-} as const;
+const API = '/rest/messaging/v1';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-/** Reach (TalkyLabs) messaging API (reach.md). Knows nothing of Temporal. */
+/** Reach (TalkyLabs) messaging API, as reach.md documents it. Knows nothing of Temporal. */
 export class ReachClient {
   private readonly http: HttpClient;
   private readonly auth: Record<string, string>;
@@ -59,59 +60,68 @@ export class ReachClient {
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
       connections: options.connections,
-      parseErrorBody,
+      parseErrorBody: parseReachErrorBody,
     });
-    this.auth = { apiuser: options.apiUser, apikey: options.apiKey };
+    this.auth = { ApiUser: options.apiUser, ApiKey: options.apiKey };
     this.now = options.now ?? Date.now;
   }
 
+  /** Sends or schedules a message; every documented limit is checked before any request. */
   async create(input: ReachCreateInput): Promise<ReachMessage> {
-    const form = this.validate(input);
+    const parsed = createParamsSchema(this.now()).safeParse(input);
+    if (!parsed.success) throw invalid(firstIssue(parsed.error));
     return this.http.request({
       method: 'POST',
-      path: '/rest/messaging/v1/create',
-      headers: { ...this.auth, 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
+      path: `${API}/create`,
+      headers: { ...this.auth, ...FORM },
+      body: createForm(parsed.data),
       schema: MessagingItemSchema,
       operation: 'create',
     });
   }
 
-  fetch(messageId: string): Promise<ReachMessage> {
+  async fetch(messageId: string): Promise<ReachMessage> {
     return this.http.request({
       method: 'GET',
-      path: '/rest/messaging/v1/fetch',
-      query: { messageId },
+      path: `${API}/fetch`,
+      query: { messageId: requireId(messageId) },
       headers: this.auth,
       schema: MessagingItemSchema,
       operation: 'fetch',
     });
   }
 
-  /** Every page of a filtered list (the next page exists while !outOfPageRange && page + 1 < totalPages). */
+  /**
+   * Every message matching the filter, page after page while `!outOfPageRange && page + 1 <
+   * totalPages` (reach.md, "Other message endpoints"), reading at most `maxPages` pages.
+   */
   async list(filter: ReachListFilter, options: { pageSize?: number; maxPages?: number } = {}): Promise<ReachMessage[]> {
-    const all: ReachMessage[] = [];
-    for (let page = 0; page < (options.maxPages ?? 100); page++) {
+    const { pageSize = 100, maxPages = 100 } = options;
+    const messages: ReachMessage[] = [];
+    let page = 0;
+    for (let read = 0; read < maxPages; read++) {
       const answer = await this.http.request({
         method: 'GET',
-        path: '/rest/messaging/v1/list',
-        query: { ...filter, page, pageSize: options.pageSize ?? 100 },
+        path: `${API}/list`,
+        query: { ...filter, page, pageSize },
         headers: this.auth,
         schema: ListPageSchema,
         operation: 'list',
       });
-      all.push(...answer.messages);
+      messages.push(...answer.messages);
       if (answer.outOfPageRange || answer.page + 1 >= answer.totalPages) break;
+      page = answer.page + 1;
     }
-    return all;
+    return messages;
   }
 
-  unschedule(messageId: string): Promise<ReachMessage> {
+  /** Cancels a message still waiting for its `scheduledTime`; Reach answers 400 for any other. */
+  async unschedule(messageId: string): Promise<ReachMessage> {
     return this.http.request({
       method: 'POST',
-      path: '/rest/messaging/v1/unschedule',
-      headers: { ...this.auth, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ messageId }).toString(),
+      path: `${API}/unschedule`,
+      headers: { ...this.auth, ...FORM },
+      body: new URLSearchParams({ messageId: requireId(messageId) }).toString(),
       schema: MessagingItemSchema,
       operation: 'unschedule',
     });
@@ -124,75 +134,44 @@ export class ReachClient {
   close(): Promise<void> {
     return this.http.close();
   }
-
-  private validate(input: ReachCreateInput): URLSearchParams {
-    const fail = (field: string, message: string) =>
-      new ProviderRequestError(`reach: invalid ${field}: ${message}`, { provider: 'reach', field });
-    if (!E164.test(input.dest)) throw fail('dest', 'must be E.164');
-    if (!E164.test(input.src) && !SENDER_ID.test(input.src)) {
-      throw fail('src', 'must be E.164 or an alphanumeric sender id of at most 11 characters');
-    }
-    if (!input.body) throw fail('body', 'is required');
-    const seg = countSegments(input.body);
-    if (seg.segments > REACH_LIMITS.maxSegments || (seg.encoding === 'GSM-7' && seg.units > REACH_LIMITS.maxGsm7)) {
-      throw fail('body', `needs ${seg.segments} segments (${seg.encoding}); at most ${REACH_LIMITS.maxSegments}`);
-    }
-    const form = new URLSearchParams({ dest: input.dest, src: input.src, body: input.body });
-    if (input.bulkIdentifier !== undefined) form.set('bulkIdentifier', input.bulkIdentifier);
-    if (input.scheduledTime !== undefined) {
-      const at = new Date(input.scheduledTime).getTime();
-      if (Number.isNaN(at)) throw fail('scheduledTime', 'must be an ISO 8601 date-time');
-      const ahead = at - this.now();
-      if (ahead < REACH_LIMITS.scheduleMinMs || ahead > REACH_LIMITS.scheduleMaxMs) {
-        throw fail('scheduledTime', 'must be at least 15 minutes and at most 5 days ahead');
-      }
-      form.set('scheduledTime', new Date(at).toISOString());
-    }
-    if (input.statusCallback !== undefined) {
-      let url: URL | undefined;
-      try {
-        url = new URL(input.statusCallback);
-      } catch {
-        url = undefined;
-      }
-      if (!url || !/^https?:$/.test(url.protocol) || !url.hostname || url.hostname.includes('_')) {
-        throw fail('statusCallback', 'must be an http(s) URL with a valid host name (no underscores)');
-      }
-      form.set('statusCallback', input.statusCallback);
-    }
-    if (input.maxPrice !== undefined) {
-      if (!(input.maxPrice > 0)) throw fail('maxPrice', 'must be positive');
-      form.set('maxPrice', String(input.maxPrice));
-    }
-    if (input.validityPeriod !== undefined) {
-      const v = input.validityPeriod;
-      if (!Number.isInteger(v) || v < 1 || v > REACH_LIMITS.maxValidity) {
-        throw fail('validityPeriod', `must be a whole number of seconds, 1–${REACH_LIMITS.maxValidity}`);
-      }
-      form.set('validityPeriod', String(v));
-    }
-    return form;
-  }
 }
 
-function parseErrorBody(body: unknown): ProviderErrorBody {
-  const parsed = ErrorBodySchema.safeParse(body);
-  if (!parsed.success) return {};
-  const field = parsed.data.errorDetails?.field;
-  return {
-    code: parsed.data.errorCode === undefined ? undefined : String(parsed.data.errorCode),
-    message: parsed.data.errorMessage,
-    field: typeof field === 'string' ? field : undefined,
-  };
-}
-
-/** Parses a status callback's parameters; throws ProviderRequestError naming the bad field. */
+/** A status callback's parameters as the shared status; throws ProviderRequestError naming the bad field. */
 export function parseReachCallback(params: Record<string, string>): DeliveryStatus {
   const parsed = CallbackSchema.safeParse(params);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') || '(body)';
-    throw new ProviderRequestError(`reach callback: invalid ${field}: ${issue.message}`, { provider: 'reach', field });
-  }
+  if (!parsed.success) throw invalid(firstIssue(parsed.error), 'reach callback');
   return reachCallbackToStatus(parsed.data);
+}
+
+function createForm(p: ReachCreateParams): string {
+  const form = new URLSearchParams({ dest: p.dest, src: p.src, body: p.body });
+  if (p.bulkIdentifier !== undefined) form.set('bulkIdentifier', p.bulkIdentifier);
+  // Whole seconds unless the time has milliseconds, as the official clients serialise it.
+  if (p.scheduledTime) form.set('scheduledTime', p.scheduledTime.toISOString().replace('.000Z', 'Z'));
+  if (p.statusCallback !== undefined) form.set('statusCallback', p.statusCallback);
+  if (p.maxPrice !== undefined) form.set('maxPrice', String(p.maxPrice));
+  if (p.validityPeriod !== undefined) form.set('validityPeriod', String(p.validityPeriod));
+  return form.toString();
+}
+
+function requireId(messageId: string): string {
+  if (!messageId) throw invalid({ field: 'messageId', message: 'messageId is required' });
+  return messageId;
+}
+
+function invalid(issue: { field: string; message: string }, what = 'reach'): ProviderRequestError {
+  return new ProviderRequestError(`${what}: ${issue.message}`, { provider: 'reach', field: issue.field });
+}
+
+/** Reach's error body (reach.md, "Errors"): `errorCode` is our `code`, `errorDetails.field` our `field`. */
+function parseReachErrorBody(body: unknown): ProviderErrorBody {
+  const parsed = ErrorBodySchema.safeParse(body);
+  if (!parsed.success) return {};
+  const { errorCode, errorMessage, errorDetails } = parsed.data;
+  const field = errorDetails?.field;
+  return {
+    code: errorCode === undefined ? undefined : String(errorCode),
+    message: errorMessage,
+    field: typeof field === 'string' ? field : undefined,
+  };
 }

@@ -1,10 +1,17 @@
 import { statusMapper, type DeliveryStatus } from '../status';
-import { type ReachMessage } from './schemas';
+import { type ReachCallback, type ReachMessage } from './schemas';
 
-/** Reach statuses (reach.md, "Statuses"): `sent` is handed to the operator, not delivered. */
+/**
+ * Reach's status words (reach.md, "Statuses"): `sent` is handed to the operator, not delivered;
+ * `canceled` (an unscheduled message) is a failure to deliver. `accepted` and `sending` are listed
+ * among MessagingItem statuses by the official clients; `received`/`receiving` are inbound and stay
+ * `unknown`, like any word not in this table.
+ */
 export const reachState = statusMapper({
   scheduled: 'pending',
+  accepted: 'pending',
   queued: 'pending',
+  sending: 'pending',
   sent: 'pending',
   delivered: 'delivered',
   undelivered: 'failed',
@@ -12,6 +19,7 @@ export const reachState = statusMapper({
   canceled: 'failed',
 });
 
+/** A fetched MessagingItem as the shared status; its time is the provider's last update. */
 export function reachItemToStatus(item: ReachMessage): DeliveryStatus {
   return {
     provider: 'reach',
@@ -26,13 +34,8 @@ export function reachItemToStatus(item: ReachMessage): DeliveryStatus {
   };
 }
 
-export function reachCallbackToStatus(p: {
-  messageId: string;
-  status: string;
-  dlrDate?: string;
-  errorCode?: string;
-  errorMessage?: string;
-}): DeliveryStatus {
+/** A status callback as the shared status; its time is the operator's done date when given. */
+export function reachCallbackToStatus(p: ReachCallback): DeliveryStatus {
   return {
     provider: 'reach',
     providerMessageId: p.messageId,
@@ -44,8 +47,12 @@ export function reachCallbackToStatus(p: {
   };
 }
 
-/** `YYMMDDhhmm`, the operator receipt's done date, read as UTC. */
-export function dlrDateToIso(d: string): string {
-  const [yy, mm, dd, hh, mi] = [0, 2, 4, 6, 8].map((i) => d.slice(i, i + 2));
-  return `20${yy}-${mm}-${dd}T${hh}:${mi}:00Z`;
+/** `YYMMDDhhmm` (reach.md, "Status callbacks") read as UTC; undefined when not a real date. */
+export function dlrDateToIso(dlrDate: string): string | undefined {
+  const m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)$/.exec(dlrDate);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute] = [2000 + Number(m[1]), ...m.slice(2).map(Number)];
+  const at = new Date(Date.UTC(year, month - 1, day, hour, minute));
+  const real = at.getUTCMonth() === month - 1 && at.getUTCDate() === day && hour < 24 && minute < 60;
+  return real ? at.toISOString().replace('.000Z', 'Z') : undefined;
 }

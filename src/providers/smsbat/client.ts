@@ -1,13 +1,15 @@
+import { type z } from 'zod';
 import { ProviderError, ProviderRequestError, ProviderResponseError } from '../errors';
 import { HttpClient, type ProviderErrorBody } from '../http';
 import { type DeliveryStatus } from '../status';
 import {
   ErrorBodySchema,
-  SCHEDULE_MAX_DAYS,
   SendResponseSchema,
   SmsbatMessageSchema,
   StatusResponseSchema,
   WebhookSchema,
+  type SmsbatMessageInput,
+  type SmsbatSendAnswer,
 } from './schemas';
 import { statusFromResponse, statusFromWebhook } from './status-map';
 
@@ -15,13 +17,19 @@ export type SmsbatRoute = 'standard' | 'tg-viber';
 export type SmsbatMessageType = 'transaction' | 'promo' | 'viber_survey' | 'flashcall';
 
 export interface SmsbatMessage {
+  /** Our tracking id, echoed back as `trackinId`: < 255 chars of letters, digits and `._:-`. */
   id: string;
   fromName: string;
+  /** E.164, e.g. `+380501234567`. */
   toPhone: string;
   messageType: SmsbatMessageType;
+  /** Required, except for `flashcall`, which carries none. */
   text?: string;
+  /** Seconds. */
   ttl?: number;
+  /** ISO 8601 UTC (`…Z`), at most 30 days ahead. */
   scheduledSent?: string;
+  /** `viber_survey` only: 2 to 5 options (and text of at most 85 characters). */
   surveyOptions?: string[];
 }
 
@@ -38,7 +46,6 @@ export interface SmsbatClientOptions {
   credentials: SmsbatCredentials;
   timeoutMs?: number;
   connections?: number;
-  now?: () => number;
 }
 
 export type SmsbatStatusAuth = 'apiKey' | 'basic' | 'basicApiKey';
@@ -46,16 +53,19 @@ export type SmsbatStatusAuth = 'apiKey' | 'basic' | 'basicApiKey';
 export type SmsbatBulkResult =
   { id: string; ok: true; messageId: string } | { id: string; ok: false; error: ProviderError };
 
-const PATHS: Record<SmsbatRoute, string> = {
+const SEND_PATHS: Record<SmsbatRoute, string> = {
   standard: '/api/CascadeMessage/send_message/async',
   'tg-viber': '/api/CascadeMessage/send_message/tg-viber/async',
 };
+/** The page's bulk guidance: batches of 100–1000 messages per request (smsbat.md §1). */
 export const SMSBAT_MAX_BATCH = 1000;
+const DEFAULT_CONCURRENCY = 2;
 
-/** SMSBAT's cascade send and status APIs (smsbat.md). Knows nothing of Temporal. */
+type Queued = { index: number; message: SmsbatMessageInput };
+
+/** SMSBAT's cascade send and status APIs (smsbat.md §1–2). Knows nothing of Temporal. */
 export class SmsbatClient {
   private readonly http: HttpClient;
-  private readonly now: () => number;
 
   constructor(private readonly options: SmsbatClientOptions) {
     this.http = new HttpClient({
@@ -65,76 +75,86 @@ export class SmsbatClient {
       connections: options.connections,
       parseErrorBody,
     });
-    this.now = options.now ?? Date.now;
   }
 
+  /** Sends one message; validated before any request is made. */
   async send(
     message: SmsbatMessage,
     options: { route?: SmsbatRoute } = {},
   ): Promise<{ messageId: string; trackingId: string }> {
-    this.validate(message);
-    const [answer] = await this.post([message], options.route ?? 'standard');
+    const headers = this.sendHeaders();
+    const valid = validMessage(message);
+    const answers = await this.post([valid], options.route, headers);
+    const answer = answers.length === 1 ? answers.find((a) => a.trackinId === valid.id) : undefined;
+    if (!answer) {
+      const got = answers.map((a) => a.trackinId).join(', ') || 'nothing';
+      throw mismatch(`answered ${got} for tracking id ${valid.id}`);
+    }
     return { messageId: answer.messageId, trackingId: answer.trackinId };
   }
 
   /**
    * Any number of messages, in requests of at most `batchSize` (≤ 1000), `concurrency` at a time.
-   * Results come back in input order; invalid messages fail alone without being sent, and a
-   * request that fails reports its error for each of its messages.
+   * One result per message, in input order, matched by tracking id (not position). Invalid
+   * messages and repeated ids fail alone without being sent; a request that fails reports its
+   * error for each of its messages; a message missing from its request's answer is a
+   * ProviderResponseError (it may still have been accepted, so it is not worth a blind retry).
    */
   async sendBulk(
     messages: SmsbatMessage[],
     options: { route?: SmsbatRoute; batchSize?: number; concurrency?: number } = {},
   ): Promise<SmsbatBulkResult[]> {
-    const batchSize = Math.min(SMSBAT_MAX_BATCH, Math.max(1, options.batchSize ?? SMSBAT_MAX_BATCH));
+    const headers = this.sendHeaders();
     const results = new Array<SmsbatBulkResult>(messages.length);
-    const valid: { index: number; message: SmsbatMessage }[] = [];
+    const queue: Queued[] = [];
+    const ids = new Set<string>();
     messages.forEach((message, index) => {
       try {
-        this.validate(message);
-        valid.push({ index, message });
+        const valid = validMessage(message);
+        // SMSBAT wants a unique id per message (§1); two equal ids could not be told apart in the answer.
+        if (ids.has(valid.id)) throw invalid('id', `tracking id ${valid.id} appears twice in this bulk`);
+        ids.add(valid.id);
+        queue.push({ index, message: valid });
       } catch (err) {
         results[index] = { id: message.id, ok: false, error: err as ProviderError };
       }
     });
-    const batches: (typeof valid)[] = [];
-    for (let i = 0; i < valid.length; i += batchSize) batches.push(valid.slice(i, i + batchSize));
 
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++];
-        try {
-          const answers = await this.post(
-            batch.map((b) => b.message),
-            options.route ?? 'standard',
-          );
-          const byId = new Map(answers.map((a) => [a.trackinId, a.messageId]));
-          for (const { index, message } of batch) {
-            const messageId = byId.get(message.id);
-            results[index] = messageId
-              ? { id: message.id, ok: true, messageId }
-              : {
-                  id: message.id,
-                  ok: false,
-                  error: new ProviderResponseError('smsbat send: no result for this message', { provider: 'smsbat' }),
-                };
-          }
-        } catch (err) {
-          if (!(err instanceof ProviderError)) throw err;
-          for (const { index, message } of batch) results[index] = { id: message.id, ok: false, error: err };
-        }
+    const batchSize = Math.max(1, Math.min(SMSBAT_MAX_BATCH, Math.floor(options.batchSize ?? SMSBAT_MAX_BATCH)));
+    const batches: Queued[][] = [];
+    for (let i = 0; i < queue.length; i += batchSize) batches.push(queue.slice(i, i + batchSize));
+
+    await forEachLimited(batches, options.concurrency ?? DEFAULT_CONCURRENCY, async (batch) => {
+      let answers: SmsbatSendAnswer[];
+      try {
+        answers = await this.post(
+          batch.map((q) => q.message),
+          options.route,
+          headers,
+        );
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err;
+        for (const { index, message } of batch) results[index] = { id: message.id, ok: false, error: err };
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 2, batches.length) }, worker));
+      const messageIds = new Map(answers.map((a) => [a.trackinId, a.messageId]));
+      for (const { index, message } of batch) {
+        const messageId = messageIds.get(message.id);
+        results[index] = messageId
+          ? { id: message.id, ok: true, messageId }
+          : { id: message.id, ok: false, error: mismatch(`no result for tracking id ${message.id}`) };
+      }
+    });
     return results;
   }
 
+  /** `GET /bat/message/{messageId}`; default auth: the API key if configured, else Basic user:password. */
   async getStatus(messageId: string, options: { auth?: SmsbatStatusAuth } = {}): Promise<DeliveryStatus> {
+    if (!messageId) throw invalid('messageId', 'a message id is required');
     const response = await this.http.request({
       method: 'GET',
       path: `/bat/message/${encodeURIComponent(messageId)}`,
-      headers: this.statusAuth(options.auth),
+      headers: this.statusHeaders(options.auth),
       schema: StatusResponseSchema,
       operation: 'status',
     });
@@ -145,65 +165,77 @@ export class SmsbatClient {
     return this.http.close();
   }
 
-  private async post(messages: SmsbatMessage[], route: SmsbatRoute) {
-    const answers = await this.http.request({
+  private post(messages: SmsbatMessageInput[], route: SmsbatRoute | undefined, headers: Record<string, string>) {
+    return this.http.request({
       method: 'POST',
-      path: PATHS[route],
-      headers: { 'content-type': 'application/json', ...this.sendAuth() },
+      path: SEND_PATHS[route ?? 'standard'],
+      headers,
       body: JSON.stringify(messages),
       schema: SendResponseSchema,
       operation: 'send',
     });
-    if (answers.length !== messages.length) {
-      throw new ProviderResponseError(`smsbat send: ${answers.length} results for ${messages.length} messages`, {
-        provider: 'smsbat',
-        status: 200,
-      });
-    }
-    return answers;
   }
 
-  private validate(message: SmsbatMessage): void {
-    const parsed = SmsbatMessageSchema.safeParse(message);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.path.join('.');
-      throw new ProviderRequestError(`smsbat: invalid ${field}: ${issue.message}`, { provider: 'smsbat', field });
+  /** Every configured credential goes along; SMSBAT needs at least one of the three (§1). */
+  private sendHeaders(): Record<string, string> {
+    const { apiKey, viberToken, tgBotKey } = this.options.credentials;
+    const auth: Record<string, string> = {};
+    if (apiKey) auth['X-Authorization-Key'] = apiKey;
+    if (viberToken) auth['X-Viber-Auth-Token'] = viberToken;
+    if (tgBotKey) auth['X-Tg-Bot-Key'] = tgBotKey;
+    if (Object.keys(auth).length === 0) {
+      throw invalid(
+        'credentials',
+        'smsbat: sending needs at least one of apiKey, viberToken or tgBotKey ' +
+          '(X-Authorization-Key, X-Viber-Auth-Token, X-Tg-Bot-Key); none is configured',
+      );
     }
-    if (message.scheduledSent && Date.parse(message.scheduledSent) > this.now() + SCHEDULE_MAX_DAYS * 86_400_000) {
-      throw new ProviderRequestError(`smsbat: scheduledSent more than ${SCHEDULE_MAX_DAYS} days ahead`, {
-        provider: 'smsbat',
-        field: 'scheduledSent',
-      });
-    }
+    return { 'Content-Type': 'application/json', ...auth };
   }
 
-  /** Every configured key goes along: SMSBAT needs at least one of the three (smsbat.md §1). */
-  private sendAuth(): Record<string, string> {
-    const c = this.options.credentials;
-    const headers: Record<string, string> = {};
-    if (c.apiKey) headers['x-authorization-key'] = c.apiKey;
-    if (c.viberToken) headers['x-viber-auth-token'] = c.viberToken;
-    if (c.tgBotKey) headers['x-tg-bot-key'] = c.tgBotKey;
-    if (Object.keys(headers).length === 0) {
-      throw new ProviderRequestError('smsbat: no API key, Viber token or Telegram bot key configured', {
-        provider: 'smsbat',
-      });
-    }
-    return headers;
-  }
-
-  private statusAuth(auth: SmsbatStatusAuth | undefined): Record<string, string> {
-    const c = this.options.credentials;
-    const mode = auth ?? (c.apiKey ? 'apiKey' : 'basic');
-    const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    if (mode === 'apiKey' && c.apiKey) return { 'x-authorization-key': c.apiKey };
-    if (mode === 'basicApiKey' && c.apiKey) return { authorization: basic('@', c.apiKey) };
-    if (mode === 'basic' && c.username && c.password) return { authorization: basic(c.username, c.password) };
-    throw new ProviderRequestError(`smsbat: credentials for ${mode} status checks are not configured`, {
-      provider: 'smsbat',
+  /** The status endpoint's three ways in (§2): API key header, Basic user:password, Basic `@:apikey`. */
+  private statusHeaders(auth: SmsbatStatusAuth | undefined): Record<string, string> {
+    const { apiKey, username, password } = this.options.credentials;
+    const mode = auth ?? (apiKey ? 'apiKey' : 'basic');
+    const basic = (user: string, pass: string) => ({
+      Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
     });
+    if (mode === 'apiKey' && apiKey) return { 'X-Authorization-Key': apiKey };
+    if (mode === 'basicApiKey' && apiKey) return basic('@', apiKey);
+    if (mode === 'basic' && username && password) return basic(username, password);
+    const needs = mode === 'basic' ? 'username and password' : 'apiKey';
+    throw invalid('credentials', `smsbat: status checks with ${mode} auth need ${needs}, which are not configured`);
   }
+}
+
+/** Parses a delivery webhook body (§3); throws ProviderRequestError naming the bad field. */
+export function parseSmsbatWebhook(body: unknown): DeliveryStatus {
+  const parsed = WebhookSchema.safeParse(body);
+  if (!parsed.success) throw fromIssue('smsbat webhook', parsed.error);
+  return statusFromWebhook(parsed.data);
+}
+
+function validMessage(message: SmsbatMessage): SmsbatMessageInput {
+  const parsed = SmsbatMessageSchema.safeParse(message);
+  if (!parsed.success) throw fromIssue('smsbat', parsed.error);
+  return parsed.data;
+}
+
+function fromIssue(context: string, error: z.ZodError): ProviderRequestError {
+  const issue = error.issues[0];
+  const field = issue.path.map(String).join('.') || 'body';
+  return invalid(field, `${context}: invalid ${field}: ${issue.message}`);
+}
+
+function invalid(field: string, message: string): ProviderRequestError {
+  return new ProviderRequestError(message, { provider: 'smsbat', field });
+}
+
+function mismatch(detail: string): ProviderResponseError {
+  return new ProviderResponseError(`smsbat send: the answer does not match the request (${detail})`, {
+    provider: 'smsbat',
+    status: 200,
+  });
 }
 
 function parseErrorBody(body: unknown): ProviderErrorBody {
@@ -211,13 +243,10 @@ function parseErrorBody(body: unknown): ProviderErrorBody {
   return parsed.success ? parsed.data.error : {};
 }
 
-/** Parses a delivery webhook body; throws ProviderRequestError naming the bad field. */
-export function parseSmsbatWebhook(body: unknown): DeliveryStatus {
-  const parsed = WebhookSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.join('.') || '(body)';
-    throw new ProviderRequestError(`smsbat webhook: invalid ${field}: ${issue.message}`, { provider: 'smsbat', field });
-  }
-  return statusFromWebhook(parsed.data);
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
