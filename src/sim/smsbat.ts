@@ -32,6 +32,8 @@ const PRICE: Record<string, number> = { telegram: 0.01, viber: 0.03, vbm: 0.04, 
  */
 const MAX_MESSAGES = 1000;
 const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
+/** setTimeout holds at most 2^31 − 1 ms (about 24.8 days); a longer wait goes in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const MESSAGE_TYPES = ['transaction', 'promo', 'viber_survey', 'flashcall'];
 
 interface Message {
@@ -65,6 +67,11 @@ interface SmsbatError {
 export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): ProviderSim {
   let messages = new Map<string, Message>();
   let nextListId = 100_000;
+
+  function later(ms: number, fn: () => void): void {
+    if (ms > MAX_TIMER_MS) ctx.schedule(MAX_TIMER_MS, () => later(ms - MAX_TIMER_MS, fn));
+    else ctx.schedule(ms, fn);
+  }
 
   function send(req: SimRequest, route: Route): SimResponse {
     if (!sendAuthorized(req.headers, config)) return unauthorized('Invalid API key');
@@ -118,7 +125,7 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     const startAt = fields.scheduledSent === undefined ? undefined : scheduledAt(fields.scheduledSent);
     const startIn = startAt === undefined ? 0 : startAt - ctx.now();
     // `scheduled` until `scheduledSent`; a time already past is sent now.
-    if (startIn > 0) ctx.schedule(startIn, () => dispatch(message));
+    if (startIn > 0) later(startIn, () => dispatch(message));
     else dispatch(message);
     return { messageId, trackinId: fields.id };
   }
@@ -131,7 +138,7 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     const finalIn = o.afterMs ?? ctx.deliveryDelayMs;
     if (finalIn <= 0) return finish(m, o);
     setStatus(m, 'processing');
-    ctx.schedule(finalIn, () => finish(m, o));
+    later(finalIn, () => finish(m, o));
   }
 
   function finish(m: Message, o: SimOutcome, forced = false): void {
