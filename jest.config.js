@@ -11,5 +11,13 @@ module.exports = {
   // Integration files share one dev server and one time-skipping server per file; two cores
   // do not gain from more than two workers and time-skipping files must not starve each other.
   maxWorkers: process.env.CI ? 2 : '50%',
+  // The examples import the package by its public name, as a user's code does.
+  moduleNameMapper: {
+    '^temporal-cascade$': '<rootDir>/src/index.ts',
+    '^temporal-cascade/workflows$': '<rootDir>/src/workflows/index.ts',
+    '^temporal-cascade/workflow$': '<rootDir>/src/shared/index.ts',
+    '^temporal-cascade/testing$': '<rootDir>/src/testing/index.ts',
+    '^temporal-cascade/sim$': '<rootDir>/src/sim/index.ts',
+  },
   transform: { '^.+\\.ts$': 'ts-jest' },
 };

@@ -51,7 +51,8 @@ describe('worker restart mid-flow (dev server)', () => {
   test('every flow completes, nothing lost, no step sent twice', async () => {
     const first = await startWorker();
     const flows = Array.from({ length: 5 }, () => ({ trackingId: uniqueId('restart'), phone: uniquePhone() }));
-    for (const f of flows) sim.script({ recipient: f.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    for (const f of flows)
+      sim.script({ recipient: f.phone, provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
     const handles = await Promise.all(
       flows.map((f) =>
         env.client.workflow.start(deliverMessage, {

@@ -2,26 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type Worker } from '@temporalio/worker';
 import { loadConfig, type CascadeConfig } from '../../src/config';
-import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
+import { simulatorEnv } from '../../src/testing/testbed';
 import { createCascadeWorker } from '../../src/worker';
 
-export const TEST_OTP_SECRET = 'test-otp-secret-0123456789abcdef-0123456789';
-
-/** Environment variables that point every provider at the simulator. */
-export function simEnv(sim: Simulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    SMSBAT_BASE_URL: sim.url,
-    SMSBAT_API_KEY: SIM_CREDENTIALS.smsbat.apiKey,
-    REACH_BASE_URL: sim.url,
-    REACH_API_USER: SIM_CREDENTIALS.reach.apiUser,
-    REACH_API_KEY: SIM_CREDENTIALS.reach.apiKey,
-    SMTP_URL: sim.smtpUrl!,
-    SMTP_FROM: 'noreply@cascade.test',
-    CASCADE_OTP_SECRET: TEST_OTP_SECRET,
-    PROVIDER_TIMEOUT_MS: '5000',
-    ...extra,
-  };
-}
+export { TEST_OTP_SECRET, simulatorEnv as simEnv } from '../../src/testing/testbed';
 
 export interface Harness {
   sim: Simulator;
@@ -41,7 +26,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const sim = await startSimulator({ deliveryDelayMs: 0, ...options.sim });
   const taskQueue = `test-${randomUUID()}`;
-  const config = loadConfig({ ...simEnv(sim, options.env), TEMPORAL_TASK_QUEUE: taskQueue });
+  const config = loadConfig({ ...simulatorEnv(sim, options.env), TEMPORAL_TASK_QUEUE: taskQueue });
   const codePath = process.env.TEMPORAL_CASCADE_TEST_BUNDLE;
   const { worker, close } = await createCascadeWorker({
     config,

@@ -66,7 +66,11 @@ describe('bulkSend (dev server, simulator)', () => {
 
   test('inline messages through Reach: pause holds the campaign, resume finishes it', async () => {
     const bulkId = uniqueId('inline');
-    const messages = Array.from({ length: 30 }, (_, i) => ({ id: `r-${i}`, phone: `+23767${1000001 + i * 10}`, text: `Hi ${i}` }));
+    const messages = Array.from({ length: 30 }, (_, i) => ({
+      id: `r-${i}`,
+      phone: `+23767${1000001 + i * 10}`,
+      text: `Hi ${i}`,
+    }));
     const handle = await env.client.workflow.start(bulkSend, {
       taskQueue: h.taskQueue,
       workflowId: `bulk:${bulkId}`,

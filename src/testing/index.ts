@@ -1,0 +1,7 @@
+// `temporal-cascade/testing`: prove your own flows in your own jest suite, in seconds.
+export { createLocalEnvironment, createTimeSkippingEnvironment } from './environment';
+export { CascadeTestbed, simulatorEnv, TEST_OTP_SECRET, type TestbedOptions } from './testbed';
+export { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
+export { TemporalBinaryError, TEMPORAL_BINARIES, resolveTemporalBinary } from './temporal-binaries';
+export { startSimulator, Simulator, SIM_CREDENTIALS, type SimulatorOptions } from '../sim/server';
+export type { SimMessage, SimOutcome, SimRule, SimFaults, SimProvider } from '../sim/types';
