@@ -53,6 +53,11 @@ const EnvSchema = z.object({
   /** Secret token that authenticates SMSBAT webhooks (in the URL path or X-Webhook-Token). */
   CASCADE_SMSBAT_WEBHOOK_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 
+  /** Prometheus metrics from the worker runtime, e.g. `0.0.0.0:9464` (off when unset). */
+  CASCADE_METRICS_ADDRESS: optionalString,
+  /** A prebuilt workflow bundle (`npm run build:bundle`); bundled at start when unset. */
+  CASCADE_WORKFLOW_BUNDLE: optionalString,
+
   /** Where the webhook receiver listens. */
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
   WEBHOOK_PORT: positiveInt.default(8091),
@@ -94,6 +99,7 @@ export interface CascadeConfig {
   reach?: ReachConfig;
   email?: EmailConfig;
   otpSecret?: string;
+  worker: { metricsAddress?: string; workflowBundle?: string };
   webhooks: { publicUrl?: string; smsbatToken?: string; host: string; port: number };
   providerTimeoutMs: number;
 }
@@ -155,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     email: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     otpSecret: e.CASCADE_OTP_SECRET,
+    worker: { metricsAddress: e.CASCADE_METRICS_ADDRESS, workflowBundle: e.CASCADE_WORKFLOW_BUNDLE },
     webhooks: {
       publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL,
       smsbatToken: e.CASCADE_SMSBAT_WEBHOOK_TOKEN,

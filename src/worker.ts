@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type CascadeConfig } from './config';
 import { CascadePlugin, type CascadePluginOptions } from './plugin';
 
@@ -53,7 +53,16 @@ export function connectionAuth(config: CascadeConfig): {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { worker, close } = await createCascadeWorker({ config });
+  const { metricsAddress, workflowBundle } = config.worker;
+  Runtime.install({
+    logger: new DefaultLogger('INFO'),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+  });
+  const { worker, close } = await createCascadeWorker({
+    config,
+    workflowBundle: workflowBundle ? { codePath: workflowBundle } : undefined,
+  });
+  if (metricsAddress) console.log(`Prometheus metrics on http://${metricsAddress}/metrics`);
   console.log(`temporal-cascade worker on task queue "${worker.options.taskQueue}" at ${config.temporal.address}`);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks have finished
