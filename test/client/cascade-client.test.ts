@@ -56,6 +56,18 @@ describe('CascadeClient and the plugin (dev server)', () => {
 
     const status = await cascade.getStatus(first.id);
     expect(status).toMatchObject({ kind: 'deliverMessage', execution: 'COMPLETED' });
+
+    // Operators filter on typed search attributes, which are not encrypted: the phone is masked.
+    const { typedSearchAttributes } = await env.client.workflow.getHandle(first.id).describe();
+    const attrs = Object.fromEntries(typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
+    expect(attrs).toMatchObject({
+      CascadeFlowKind: 'deliverMessage',
+      CascadeTrackingId: input.trackingId,
+      CascadeStatus: 'delivered',
+      CascadeChannel: 'smsbat',
+      CascadeRecipient: `${phone.slice(0, 4)}${'*'.repeat(phone.length - 6)}${phone.slice(-2)}`,
+    });
+    expect(JSON.stringify(attrs)).not.toContain(phone);
   });
 
   test('startOtp → verifyOtp approves the code the user received', async () => {
