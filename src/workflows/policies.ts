@@ -33,8 +33,12 @@ export const OTP_PREPARE: ActivityOptions = {
  */
 export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1_000, horizonMs: 15 * 60_000 } as const;
 
-/** How long a receipt router waits for the send activity to name the owner of a message id. */
-export const ROUTER_OWNER_WAIT = '1h';
+/**
+ * How long a receipt router waits for the send activity to name the owner of a message id. The
+ * race it covers lasts as long as a send's answer takes (seconds, minutes with retries); a
+ * receipt for an id nobody claims (a bulk message, a forged id) costs a router this long at most.
+ */
+export const ROUTER_OWNER_WAIT = '5m';
 /** How long a receipt router forwards receipts for a message before it ends. */
 export const ROUTER_LIFETIME = '7d';
 
