@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseKeyRing, type KeyRing } from './codec/keys';
 
 /**
  * The environment, parsed once at the edge. This is the only module that reads `process.env`;
@@ -58,6 +60,10 @@ const EnvSchema = z.object({
   /** A prebuilt workflow bundle (`npm run build:bundle`); bundled at start when unset. */
   CASCADE_WORKFLOW_BUNDLE: optionalString,
 
+  /** Payload encryption keys, current first: `k2:<base64 32 bytes>,k1:<…>` (or a file of them). */
+  CASCADE_ENCRYPTION_KEYS: optionalString,
+  CASCADE_ENCRYPTION_KEY_FILE: optionalString,
+
   /** Where the webhook receiver listens. */
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
   WEBHOOK_PORT: positiveInt.default(8091),
@@ -99,6 +105,8 @@ export interface CascadeConfig {
   reach?: ReachConfig;
   email?: EmailConfig;
   otpSecret?: string;
+  /** Payload encryption keys; payloads are stored in clear when absent. */
+  encryption?: KeyRing;
   worker: { metricsAddress?: string; workflowBundle?: string };
   webhooks: { publicUrl?: string; smsbatToken?: string; host: string; port: number };
   providerTimeoutMs: number;
@@ -128,6 +136,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together');
   }
   if (e.SMTP_FROM && !e.SMTP_URL) problems.push('SMTP_FROM is set but SMTP_URL is not');
+  let encryption: KeyRing | undefined;
+  try {
+    const spec =
+      e.CASCADE_ENCRYPTION_KEYS ??
+      (e.CASCADE_ENCRYPTION_KEY_FILE && readFileSync(e.CASCADE_ENCRYPTION_KEY_FILE, 'utf8'));
+    if (spec) encryption = parseKeyRing(spec);
+  } catch (err) {
+    problems.push(`CASCADE_ENCRYPTION_KEYS: ${(err as Error).message}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   // SMSBAT sends need one of the three keys; status checks need the API key or user:password.
@@ -161,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     email: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     otpSecret: e.CASCADE_OTP_SECRET,
+    encryption,
     worker: { metricsAddress: e.CASCADE_METRICS_ADDRESS, workflowBundle: e.CASCADE_WORKFLOW_BUNDLE },
     webhooks: {
       publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL,

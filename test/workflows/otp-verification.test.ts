@@ -5,6 +5,7 @@ import { cancelSignal, resendUpdate, stateQuery, verifyUpdate } from '../../src/
 import { type OtpInput } from '../../src/shared/schemas';
 import { createLocalEnvironment } from '../../src/testing/environment';
 import { otpVerification } from '../../src/workflows';
+import { decodedHistory } from '../support/history';
 import { startHarness, TEST_OTP_SECRET, uniqueId, uniquePhone, type Harness } from '../support/cascade';
 
 // Updates need the real server: the time-skipping server does not skip time while one waits.
@@ -168,11 +169,4 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
 /** An update refused by its validator: the failure's cause says why. */
 function refusal(reason: RegExp) {
   return { cause: { message: expect.stringMatching(reason) } };
-}
-
-/** The history as text, every payload's base64 `data` decoded, so nothing hides in encoding. */
-export function decodedHistory(history: unknown): string {
-  return JSON.stringify(history, (key, value) =>
-    key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
-  );
 }

@@ -1,0 +1,29 @@
+/**
+ * Encryption keys with ids, for rotation: new payloads use the current (first) key, payloads
+ * written under older keys still decrypt while their key is listed.
+ * Format: `CASCADE_ENCRYPTION_KEYS="k2:<base64 32 bytes>,k1:<base64 32 bytes>"` (current first).
+ */
+export interface KeyRing {
+  currentId: string;
+  keys: Map<string, Buffer>;
+}
+
+export function parseKeyRing(spec: string): KeyRing {
+  const keys = new Map<string, Buffer>();
+  const entries = spec
+    .split(/[,\n]/)
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0) throw new Error('each key is "<id>:<base64 of 32 bytes>"');
+    const id = entry.slice(0, colon);
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error(`key id "${id}" may use letters, digits and . _ - only`);
+    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes (AES-256), base64-encoded`);
+    if (keys.has(id)) throw new Error(`key id "${id}" is listed twice`);
+    keys.set(id, key);
+  }
+  if (keys.size === 0) throw new Error('no encryption keys given');
+  return { currentId: [...keys.keys()][0], keys };
+}
