@@ -8,6 +8,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { CascadeClient } from '../src/client';
+import { dataConverterFor } from '../src/codec/data-converter';
+import { EncryptionCodec } from '../src/codec/encryption-codec';
+import { CodecServer } from '../src/codec/server';
 import { loadConfig } from '../src/config';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { startDevServer } from '../src/testing/dev-server';
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
     sim: port('DEV_SIM_PORT', 8090),
     smtp: port('DEV_SMTP_PORT', 2525),
     webhooks: port('DEV_WEBHOOK_PORT', 8091),
+    codec: port('DEV_CODEC_PORT', 8888),
   };
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
       port: ports.temporal,
       uiPort: ports.ui,
       dbFilename: join(DATA, 'temporal.sqlite'),
+      // The Web UI decodes the (encrypted) payloads through our codec server.
+      codecEndpoint: `http://127.0.0.1:${ports.codec}`,
     });
     stops.push(() => server.stop());
 
@@ -69,11 +75,20 @@ async function main(): Promise<void> {
       CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
       CASCADE_SMSBAT_WEBHOOK_TOKEN: sandboxSecret('smsbat-webhook-token'),
       WEBHOOK_PORT: String(ports.webhooks),
+      CASCADE_ENCRYPTION_KEYS:
+        process.env.CASCADE_ENCRYPTION_KEYS ??
+        sandboxSecret('encryption-keys', () => `dev:${randomBytes(32).toString('base64')}`),
+      CODEC_CORS_ORIGINS: `http://localhost:${ports.ui},http://127.0.0.1:${ports.ui}`,
     });
+    const codecServer = await new CodecServer({
+      codec: new EncryptionCodec(config.encryption!),
+      allowOrigins: config.codecServer.allowOrigins,
+    }).start(ports.codec);
+    stops.push(() => codecServer.close());
 
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: server.namespace });
+    const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(config) });
     const receiver = await new WebhookReceiver({
       client,
       taskQueue: config.temporal.taskQueue,
@@ -102,6 +117,7 @@ async function main(): Promise<void> {
         `  provider simulator  ${sim.url}  (SMSBAT + Reach; control API ${sim.url}/_sim/health)`,
         `  SMTP capture        ${sim.smtpUrl}`,
         `  webhook receiver    ${receiver.url}  (/webhooks/smsbat, /webhooks/reach, /healthz, /readyz)`,
+        `  codec server        ${codecServer.url}  (payloads are encrypted; the Web UI decodes through it)`,
         `  worker              task queue "${config.temporal.taskQueue}"`,
         '',
         'Ctrl-C stops everything; the next run reuses .data/temporal.sqlite.',
@@ -120,9 +136,9 @@ async function main(): Promise<void> {
 }
 
 /** A sandbox-only secret, made once and kept under .data/ (git-ignored). */
-function sandboxSecret(name: string): string {
+function sandboxSecret(name: string, make = () => randomBytes(32).toString('hex')): string {
   const file = join(DATA, name);
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 

@@ -64,6 +64,11 @@ const EnvSchema = z.object({
   CASCADE_ENCRYPTION_KEYS: optionalString,
   CASCADE_ENCRYPTION_KEY_FILE: optionalString,
 
+  /** The codec server for the Web UI: port, the UI origins allowed to call it, optional bearer token. */
+  CODEC_SERVER_PORT: positiveInt.default(8888),
+  CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
+  CODEC_SERVER_TOKEN: optionalString,
+
   /** Where the webhook receiver listens. */
   WEBHOOK_HOST: z.string().default('0.0.0.0'),
   WEBHOOK_PORT: positiveInt.default(8091),
@@ -108,6 +113,7 @@ export interface CascadeConfig {
   /** Payload encryption keys; payloads are stored in clear when absent. */
   encryption?: KeyRing;
   worker: { metricsAddress?: string; workflowBundle?: string };
+  codecServer: { port: number; allowOrigins: string[]; token?: string };
   webhooks: { publicUrl?: string; smsbatToken?: string; host: string; port: number };
   providerTimeoutMs: number;
 }
@@ -179,6 +185,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     email: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
     otpSecret: e.CASCADE_OTP_SECRET,
     encryption,
+    codecServer: {
+      port: e.CODEC_SERVER_PORT,
+      allowOrigins: e.CODEC_CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      token: e.CODEC_SERVER_TOKEN,
+    },
     worker: { metricsAddress: e.CASCADE_METRICS_ADDRESS, workflowBundle: e.CASCADE_WORKFLOW_BUNDLE },
     webhooks: {
       publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL,

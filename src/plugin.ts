@@ -2,7 +2,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
 import { type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { encryptedDataConverter } from './codec/data-converter';
+import { dataConverterFor } from './codec/data-converter';
 import { loadConfig, type CascadeConfig } from './config';
 import { OtpCodes } from './otp/codes';
 import { createProviderClients, type ProviderClients } from './providers';
@@ -45,7 +45,7 @@ export class CascadePlugin extends SimplePlugin {
       name: 'temporal-cascade',
       activities: createActivities(deps),
       workflowsPath: (existing) => existing ?? require.resolve('./workflows'),
-      dataConverter: options.dataConverter ?? (config.encryption && encryptedDataConverter(config.encryption)),
+      dataConverter: options.dataConverter ?? dataConverterFor(config),
       // Provider pools live as long as the worker that uses them.
       runContext: async (next) => {
         try {

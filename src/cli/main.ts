@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { CascadeClient, CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from '../client';
+import { dataConverterFor } from '../codec/data-converter';
 import { ConfigError, loadConfig } from '../config';
 import { progressQuery } from '../shared/messages';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
@@ -65,7 +66,11 @@ export async function run(argv: string[], out: (line: string) => void = console.
   try {
     const config = loadConfig();
     connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterFor(config),
+    });
     const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
     const recipient = { phone: flags.to, email: flags.email };
     const [command, sub, ...rest] = positionals;

@@ -9,3 +9,8 @@ export function encryptedDataConverter(ring: KeyRing): DataConverter {
     failureConverterPath: require.resolve('./failure-converter'),
   };
 }
+
+/** The configured data converter: encrypted when keys are set, Temporal's default otherwise. */
+export function dataConverterFor(config: { encryption?: KeyRing }): DataConverter | undefined {
+  return config.encryption && encryptedDataConverter(config.encryption);
+}

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, type Socket } from 'node:net';
 import { request as undiciRequest } from 'undici';
+import { BodyTooLargeError, readBody } from '../http-server/body';
 import { type ProviderSim, type SimContext } from './context';
 import { FaultInjector } from './faults';
 import { createReachSim, type ReachSimConfig } from './reach';
@@ -202,7 +203,10 @@ export class Simulator {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://sim');
-      const rawBody = await readBody(req);
+      const rawBody = await readBody(req, MAX_BODY).catch((err: unknown) => {
+        if (err instanceof BodyTooLargeError) return undefined;
+        throw err;
+      });
       if (rawBody === undefined) return send(res, { status: 413, json: { error: 'body too large' } });
       if (url.pathname.startsWith('/_sim/')) return send(res, this.control(req.method ?? 'GET', url, rawBody));
       const sim = this.sims.find((s) => s.matches(url.pathname));
@@ -278,24 +282,6 @@ export class Simulator {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return new Simulator(options).start();
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, r: SimResponse): void {

@@ -1,5 +1,6 @@
 /** `npm run webhooks`: the receipt receiver, configured from the environment. */
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { connectionAuth } from '../worker';
 import { WebhookReceiver } from './receiver';
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   if (!webhooks.publicUrl) throw new Error('set CASCADE_PUBLIC_WEBHOOK_URL: providers sign and call that URL');
   const connection = await Connection.connect({ address: temporal.address, ...connectionAuth(config) });
   const receiver = await new WebhookReceiver({
-    client: new Client({ connection, namespace: temporal.namespace }),
+    client: new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor(config) }),
     taskQueue: temporal.taskQueue,
     publicUrl: webhooks.publicUrl,
     smsbatToken: webhooks.smsbatToken,

@@ -18,6 +18,7 @@ describe('npm run dev (the sandbox)', () => {
       DEV_SIM_PORT: String(await freePort()),
       DEV_SMTP_PORT: String(await freePort()),
       DEV_WEBHOOK_PORT: String(await freePort()),
+      DEV_CODEC_PORT: String(await freePort()),
     };
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '../../scripts/dev.ts')], {
       env: { ...process.env, ...ports, DEV_DATA_DIR: dataDir, ...extra },
@@ -49,6 +50,12 @@ describe('npm run dev (the sandbox)', () => {
     expect((await request(`http://127.0.0.1:${first.ports.DEV_UI_PORT}/`)).statusCode).toBe(200);
     expect((await request(`http://127.0.0.1:${first.ports.DEV_SIM_PORT}/_sim/health`)).statusCode).toBe(200);
     expect((await request(`http://127.0.0.1:${first.ports.DEV_WEBHOOK_PORT}/readyz`)).statusCode).toBe(200);
+    const uiOrigin = `http://localhost:${first.ports.DEV_UI_PORT}`;
+    const preflight = await request(`http://127.0.0.1:${first.ports.DEV_CODEC_PORT}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: uiOrigin, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers['access-control-allow-origin']).toBe(uiOrigin);
 
     // The demo: SMSBAT fails, Reach delivers, the code is verified.
     const [, demoId] = await waitForOutput(first.output, /demo: OTP flow (\S+)/, 30_000);

@@ -139,7 +139,7 @@ export class SmsbatClient {
       }
       const messageIds = new Map(answers.map((a) => [a.trackinId, a.messageId]));
       for (const { index, message } of batch) {
-        const messageId = answers[batch.indexOf(batch.find((q) => q.message === message)!)]?.messageId;
+        const messageId = messageIds.get(message.id);
         results[index] = messageId
           ? { id: message.id, ok: true, messageId }
           : { id: message.id, ok: false, error: mismatch(`no result for tracking id ${message.id}`) };
