@@ -18,6 +18,8 @@ export class SmtpSim {
   constructor(private readonly ctx: SimContext) {
     this.server = new SMTPServer({
       authOptional: true,
+      // Loopback only: let clients with credentials in SMTP_URL log in without TLS.
+      allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
       size: 10 * 1024 * 1024,

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { CascadeClient } from '../../src/client';
+import { startSimulator, type Simulator } from '../../src/sim/server';
+import { createLocalEnvironment, SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
+import { simEnv, TEST_OTP_SECRET, uniqueId, uniquePhone } from '../support/cascade';
+import { decodedHistory } from '../support/history';
+
+/**
+ * Secrets hygiene, without payload encryption (so nothing hides behind it): after complete runs,
+ * including provider errors, neither the full histories nor the worker's logs contain any
+ * configured secret or the OTP code.
+ */
+describe('secrets never reach history or logs', () => {
+  let env: TestWorkflowEnvironment;
+  let sim: Simulator;
+  beforeAll(async () => {
+    env = await createLocalEnvironment();
+    sim = await startSimulator({ deliveryDelayMs: 0 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+    await env?.teardown();
+  });
+
+  test('a full OTP flow with a failing provider, and a delivery', async () => {
+    const taskQueue = `secrets-${randomUUID()}`;
+    const smtpPassword = `smtp-pass-${randomUUID()}`;
+    const config = {
+      ...simEnv(sim),
+      SMTP_URL: sim.smtpUrl!.replace('smtp://', `smtp://mailer:${smtpPassword}@`),
+      TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      CASCADE_WORKFLOW_BUNDLE: process.env.TEMPORAL_CASCADE_TEST_BUNDLE ?? '',
+    };
+    const secrets = [config.SMSBAT_API_KEY, config.REACH_API_KEY, config.CASCADE_OTP_SECRET, smtpPassword];
+
+    const worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/worker.ts')], {
+      env: { ...process.env, ...config },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    worker.stdout!.on('data', (d) => (logs += d));
+    worker.stderr!.on('data', (d) => (logs += d));
+    const exited = new Promise((r) => worker.once('exit', r));
+    try {
+      for (let i = 0; !logs.includes('temporal-cascade worker on task queue'); i++) {
+        if (i > 300) throw new Error(`worker did not start:\n${logs}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const cascade = new CascadeClient({ client: env.client, taskQueue, otpSecret: TEST_OTP_SECRET });
+      const phone = uniquePhone();
+      // SMSBAT refuses (an error that gets logged), Reach and email carry the code.
+      sim.script({
+        recipient: phone,
+        provider: 'smsbat',
+        outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', message: 'Invalid phone number format' },
+      });
+      const otp = await cascade.startOtp({
+        trackingId: uniqueId('secret'),
+        recipient: { phone, email: 'secret@example.com' },
+        steps: [
+          { channel: 'smsbat', fromName: 'MyApp' },
+          { channel: 'reach', src: 'MyApp', deliveryTimeout: '1s' },
+          { channel: 'email' },
+        ],
+        template: 'Your code is {code}',
+        codeLength: 10,
+      });
+      let code: string | undefined;
+      for (let i = 0; i < 200 && !code; i++) {
+        code = sim
+          .messages('reach')
+          .find((m) => m.recipient === phone)
+          ?.text?.match(/(\d{10})/)?.[1];
+        if (!code) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(code).toBeDefined();
+      await cascade.resendOtp(otp.id, { nextStep: true }).catch(() => undefined); // cooldown refusal is fine
+      expect((await cascade.verifyOtp(otp.id, code!)).status).toBe('approved');
+
+      const message = await cascade.sendMessage({
+        trackingId: uniqueId('secret-msg'),
+        recipient: { email: 'secret@example.com' },
+        text: 'A plain message',
+        steps: [{ channel: 'email' }],
+      });
+      await cascade.result(message.id);
+
+      const histories = [
+        decodedHistory(await env.client.workflow.getHandle(otp.id).fetchHistory()),
+        decodedHistory(await env.client.workflow.getHandle(message.id).fetchHistory()),
+      ].join('\n');
+      expect(histories).toContain('Your code is {code}'); // the check really reads the payloads
+      for (const needle of [...secrets, code!]) {
+        expect(histories).not.toContain(needle);
+        expect(logs).not.toContain(needle);
+      }
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    expect(logs).toMatch(/INVALID_PHONE|ProviderRequestError/); // the logs did record the failure
+  }, 90_000);
+});
