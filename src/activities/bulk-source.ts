@@ -26,7 +26,16 @@ export function readBulkSource(source: BulkSource): BulkMessage[] {
   if (hit && hit.mtimeMs === mtimeMs) return hit.messages;
   const text = readFileSync(source.path, 'utf8');
   const format = source.format ?? (source.path.endsWith('.csv') ? 'csv' : 'jsonl');
-  const rows = format === 'csv' ? parseCsv(text) : parseJsonLines(text);
+  let rows: unknown[];
+  try {
+    rows = format === 'csv' ? parseCsv(text) : parseJsonLines(text);
+  } catch (err) {
+    throw ApplicationFailure.create({
+      type: 'CascadeBulkFile',
+      message: `${source.path}: ${(err as Error).message}`,
+      nonRetryable: true,
+    });
+  }
   const messages = rows.map((row, i) => {
     const parsed = BulkMessageSchema.safeParse(row);
     if (!parsed.success) {

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ReceiptRoutes } from '../routing/receipt-routes';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
@@ -43,11 +43,11 @@ export function createSendStep(deps: ActivityDeps) {
             { route: step.route },
           );
           if (deps.receiptRouting) {
-            await new ReceiptRoutes(Context.current().client, info.taskQueue).claim(
-              'smsbat',
-              sent.messageId,
-              flow.workflowId,
-            );
+            // Best effort, never a reason to retry: the message is accepted, and a retried send
+            // would be a second SMS. Without the claim, polling still settles the step.
+            await new ReceiptRoutes(Context.current().client, info.taskQueue)
+              .claim('smsbat', sent.messageId, flow.workflowId)
+              .catch((err: unknown) => log.warn('could not claim SMSBAT receipts', { error: String(err) }));
           }
           return result('smsbat', sent.messageId, pending('smsbat', sent.messageId, 'accepted'));
         }

@@ -45,7 +45,7 @@ export interface CascadeActivities {
   sendStep(input: SendStepInput): Promise<SendStepResult>;
   checkDelivery(input: CheckDeliveryInput): Promise<DeliveryStatus>;
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
-  /** Derives this flow's code and returns only its sealed verifier. */
+  /** Derives this flow's code and returns only the SHA-256 of its seal. */
   prepareOtpVerifier(input: PrepareOtpInput): Promise<{ verifier: string }>;
   /** Sends up to one provider request's worth of messages; one state per message, in order. */
   sendBulkBatch(input: SendBulkBatchInput): Promise<BulkMessageState[]>;

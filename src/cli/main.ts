@@ -8,7 +8,13 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { CascadeClient, CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from '../client';
+import {
+  CascadeClient,
+  CascadeFlowNotFoundError,
+  CascadeLimitError,
+  CascadeResendRefusedError,
+  CascadeValidationError,
+} from '../client';
 import { dataConverterFor } from '../codec/data-converter';
 import { ConfigError, loadConfig } from '../config';
 import { progressQuery } from '../shared/messages';
@@ -25,6 +31,7 @@ const USAGE = `usage:
   temporal-cascade otp resend <id> [--next-step]
   temporal-cascade otp cancel <id>
   temporal-cascade status <id>
+  temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
   temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
 options: --json (machine-readable output)`;
 
@@ -49,6 +56,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
       'tracking-id': { type: 'string' },
       'bulk-id': { type: 'string' },
       rate: { type: 'string' },
+      reason: { type: 'string' },
       'next-step': { type: 'boolean' },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -109,6 +117,8 @@ export async function run(argv: string[], out: (line: string) => void = console.
         );
         return EXIT.ok;
       }
+      case 'guard':
+        return await guard(cascade, sub, rest, flags, print);
       case 'bulk':
         return await bulk(client, config.temporal.taskQueue, need(sub, 'file'), flags, json, out);
       default:
@@ -122,6 +132,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
     if (err instanceof CascadeValidationError) return fail(out, json, err.message, EXIT.usage);
     if (err instanceof CascadeFlowNotFoundError) return fail(out, json, err.message, EXIT.notFound);
     if (err instanceof CascadeResendRefusedError) return fail(out, json, err.message, EXIT.flowFailed);
+    if (err instanceof CascadeLimitError) return fail(out, json, err.message, EXIT.flowFailed);
     if (err instanceof ConfigError) return fail(out, json, err.message, EXIT.config);
     return fail(out, json, (err as Error).message, EXIT.config);
   } finally {
@@ -170,6 +181,28 @@ async function otp(
     default:
       throw new UsageError(`unknown otp command ${sub ?? ''}`);
   }
+}
+
+async function guard(
+  cascade: CascadeClient,
+  sub: string | undefined,
+  rest: string[],
+  flags: Record<string, string | boolean | undefined>,
+  print: (human: string, data: unknown) => void,
+): Promise<number> {
+  if (!cascade.guard) throw new UsageError('abuse limits need CASCADE_OTP_SECRET');
+  const prefix = need(rest[0], 'prefix');
+  const by = `cli:${process.env.USER ?? 'operator'}`;
+  if (sub === 'unblock') await cascade.guard.unblockPrefix(prefix, by, flags.reason as string | undefined);
+  else if (sub === 'block')
+    await cascade.guard.blockPrefix(prefix, by, (flags.reason as string | undefined) ?? 'blocked by an operator');
+  else if (sub !== 'status') throw new UsageError(`unknown guard command ${sub ?? ''}`);
+  const state = await cascade.guard.state(prefix);
+  print(
+    `${prefix}: ${state.blocked ? 'BLOCKED' : 'open'}${state.reason ? ` (${state.reason})` : ''}, ${state.recentVerified}/${state.recentFlows} verified`,
+    state,
+  );
+  return EXIT.ok;
 }
 
 async function bulk(

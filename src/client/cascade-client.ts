@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
+import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { maskRecipient } from '../shared/mask';
 import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
 import {
@@ -27,6 +28,7 @@ import {
   type VerifyResult,
 } from '../shared/types';
 import { type deliverMessage, type otpVerification } from '../workflows';
+import { AbuseGuard } from './abuse-guard';
 import { CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from './errors';
 
 export interface CascadeClientOptions {
@@ -35,6 +37,11 @@ export interface CascadeClientOptions {
   taskQueue?: string;
   /** CASCADE_OTP_SECRET: needed by verifyOtp to seal codes before they reach Temporal. */
   otpSecret?: string;
+  /**
+   * Abuse limits checked before an OTP flow starts (default DEFAULT_LIMITS when otpSecret is set,
+   * which also keys recipients); `false` turns them off.
+   */
+  limits?: LimitPolicy | false;
 }
 
 export type FlowKind = 'deliverMessage' | 'otpVerification';
@@ -58,10 +65,16 @@ export const otpWorkflowId = (trackingId: string) => `otp:${trackingId}`;
 export class CascadeClient {
   private readonly client: Client;
   private readonly taskQueue: string;
+  /** The abuse guards (per recipient, per prefix); operators unblock prefixes through it. */
+  readonly guard?: AbuseGuard;
 
   constructor(private readonly options: CascadeClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const policy = options.limits === undefined ? DEFAULT_LIMITS : options.limits;
+    if (policy && options.otpSecret) {
+      this.guard = new AbuseGuard(this.client, { taskQueue: this.taskQueue, policy, secret: options.otpSecret });
+    }
   }
 
   /** Starts (or finds) the delivery of one message; returns its flow id. */
@@ -74,10 +87,19 @@ export class CascadeClient {
     });
   }
 
-  /** Starts (or finds) an OTP verification; returns its flow id. */
+  /**
+   * Starts (or finds) an OTP verification; returns its flow id. With limits on, a flow the abuse
+   * guards refuse throws CascadeLimitError before anything is sent.
+   */
   async startOtp(input: OtpInput): Promise<{ id: string; started: boolean }> {
     const params = validate(OtpInputSchema, input);
-    return this.startOnce<typeof otpVerification>('otpVerification', otpWorkflowId(params.trackingId), input, {
+    const id = otpWorkflowId(params.trackingId);
+    const prefix = this.guard?.prefixOf(params.recipient);
+    if (this.guard) {
+      await this.guard.acquire(params.recipient, id);
+      if (prefix) input = { ...input, guard: { prefixGuardId: this.guard.prefixGuardId(prefix) } };
+    }
+    return this.startOnce<typeof otpVerification>('otpVerification', id, input, {
       summary: `OTP ${params.trackingId} for ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
@@ -98,6 +120,7 @@ export class CascadeClient {
       if (failure?.type === ErrorTypes.invalidCode) {
         throw new CascadeValidationError([{ path: 'code', message: failure.message }]);
       }
+      if (!(await this.isClosed(id, err))) throw err;
       return this.closedVerification(id, err);
     }
   }
@@ -172,6 +195,15 @@ export class CascadeClient {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { id: workflowId, started: false };
       throw err;
     }
+  }
+
+  private async isClosed(id: string, err: unknown): Promise<boolean> {
+    if (err instanceof WorkflowNotFoundError) return true;
+    const description = await this.client.workflow
+      .getHandle(id)
+      .describe()
+      .catch(() => undefined);
+    return description !== undefined && description.status.name !== 'RUNNING';
   }
 
   /** A verify against a flow that has ended answers with how it ended. */

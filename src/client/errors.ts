@@ -20,3 +20,15 @@ export class CascadeFlowNotFoundError extends Error {
     this.name = 'CascadeFlowNotFoundError';
   }
 }
+
+/** An OTP flow refused by the abuse guards, before any provider was paid. */
+export class CascadeLimitError extends Error {
+  constructor(
+    readonly scope: 'recipient' | 'prefix',
+    readonly reason: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`refused (${scope}): ${reason}`);
+    this.name = 'CascadeLimitError';
+  }
+}

@@ -122,6 +122,11 @@ export const OtpInputSchema = z
     maxSends: z.number().int().min(1).max(10).default(OTP_DEFAULTS.maxSends),
     resendCooldown: duration.default(OTP_DEFAULTS.resendCooldown),
     appName: z.string().min(1).max(64).optional(),
+    /** Set by the client when abuse limits are on: the prefix guard told when the code converts. */
+    guard: z
+      .object({ prefixGuardId: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine(stepsReachable);
@@ -160,6 +165,10 @@ export const BulkSendInputSchema = z
     trackFor: duration.default(BULK_DEFAULTS.trackFor),
   })
   .strict()
-  .refine((b) => (b.messages === undefined) !== (b.file === undefined), 'give exactly one of messages or file');
+  .refine((b) => (b.messages === undefined) !== (b.file === undefined), 'give exactly one of messages or file')
+  .refine(
+    (b) => (b.messages ?? []).reduce((n, m) => n + m.text.length + m.phone.length + m.id.length, 0) <= 1_000_000,
+    { message: 'inline messages over 1 MB: use a file (Temporal payloads are limited to 2 MB)', path: ['messages'] },
+  );
 export type BulkSendInput = z.input<typeof BulkSendInputSchema>;
 export type BulkSendParams = z.output<typeof BulkSendInputSchema>;

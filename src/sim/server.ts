@@ -177,13 +177,13 @@ export class Simulator {
   }
 
   private schedule(ms: number, fn: () => void): void {
-    const t = setTimeout(
-      () => {
-        this.timers.delete(t);
-        fn();
-      },
-      Math.max(0, ms),
-    );
+    // setTimeout fires at once past 2^31 - 1 ms (~24.8 days): wait in steps.
+    const step = Math.min(Math.max(0, ms), 2 ** 31 - 1);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (ms > step) this.schedule(ms - step, fn);
+      else fn();
+    }, step);
     this.timers.add(t);
   }
 

@@ -91,7 +91,7 @@ export class WebhookReceiver {
     if (smsbat && options.smsbatToken) {
       if (req.method !== 'POST') return reply(405, { error: 'POST only' });
       const body = await readBody(req, options.maxBodyBytes ?? 65_536);
-      const token = smsbat[1] === undefined ? undefined : decodeURIComponent(smsbat[1]);
+      const token = smsbat[1] === undefined ? undefined : safeDecode(smsbat[1]);
       return handleSmsbat(req, token, body, { token: options.smsbatToken, routes: this.routes });
     }
     if (path === '/webhooks/reach' && options.reachApiKey) {
@@ -117,5 +117,14 @@ export class WebhookReceiver {
 
   private log(entry: Record<string, unknown>): void {
     this.options.log?.({ at: new Date().toISOString(), component: 'webhooks', ...entry });
+  }
+}
+
+/** A malformed %-escape is a wrong token, not a server error. */
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
   }
 }

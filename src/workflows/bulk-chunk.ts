@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
@@ -11,10 +12,10 @@ import { toMs } from '../shared/durations';
 import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../shared/messages';
 import { type BulkMessageState, type BulkProgress } from '../shared/types';
 import { chunkProgressSignal } from './bulk-signals';
-import { BULK_SEND, POLL, RECEIPT_POLL } from './policies';
+import { BULK_POLL, BULK_SEND, RECEIPT_POLL } from './policies';
 
 const { sendBulkBatch } = proxyActivities<CascadeActivities>(BULK_SEND);
-const { checkBulkStatuses } = proxyActivities<CascadeActivities>(POLL);
+const { checkBulkStatuses } = proxyActivities<CascadeActivities>(BULK_POLL);
 
 export interface BulkChunkInput {
   bulkId: string;
@@ -25,6 +26,8 @@ export interface BulkChunkInput {
   batchSize: number;
   ratePerSecond: number;
   trackFor: string | number;
+  /** The campaign was paused when this chunk started. */
+  paused?: boolean;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface BulkChunkInput {
  */
 export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
   const states: BulkMessageState[] = [];
-  let paused = false;
+  let paused = input.paused ?? false;
   let canceled = false;
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
@@ -63,7 +66,7 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
           ...BULK_SEND,
           summary: `${input.step.channel}: send messages ${input.offset + sent + 1}–${input.offset + sent + n}`,
         },
-        [{ bulkId: input.bulkId, step: input.step, source: input.source, offset: input.offset + sent, count: n }],
+        [{ bulkId: input.bulkId, step: input.step, ...batchSource(input, sent, n) }],
       )),
     );
     sent += n;
@@ -80,16 +83,32 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
     const pending = states.filter((s) => s.state === 'pending' && s.providerMessageId);
     for (let i = 0; i < pending.length; i += 1000) {
       const group = pending.slice(i, i + 1000);
-      const found = await checkBulkStatuses({
-        provider: input.step.channel,
-        providerMessageIds: group.map((s) => s.providerMessageId!),
-      });
-      group.forEach((s, j) => (s.state = found[j]));
+      try {
+        const found = await checkBulkStatuses({
+          provider: input.step.channel,
+          providerMessageIds: group.map((s) => s.providerMessageId!),
+        });
+        group.forEach((s, j) => (s.state = found[j]));
+      } catch (err) {
+        // A failed status pass leaves messages pending; the next pass asks again.
+        if (!(err instanceof ActivityFailure)) throw err;
+      }
     }
     await report();
     wait = Math.min(wait * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);
   }
   return progress();
+}
+
+/** Inline messages: only the batch's own slice travels to the activity (and into history). */
+function batchSource(input: BulkChunkInput, sent: number, n: number) {
+  return input.source.kind === 'inline'
+    ? {
+        source: { kind: 'inline' as const, messages: input.source.messages.slice(sent, sent + n) },
+        offset: 0,
+        count: n,
+      }
+    : { source: input.source, offset: input.offset + sent, count: n };
 }
 
 function count(states: BulkMessageState[], total: number, paused: boolean, canceled: boolean): BulkProgress {

@@ -15,10 +15,10 @@ import { type BulkProgress } from '../shared/types';
 import { bulkChunk } from './bulk-chunk';
 import { chunkProgressSignal } from './bulk-signals';
 import { parseInput } from './input';
-import { BULK_CHUNK_SIZE, BULK_CHUNKS_PER_RUN, OTP_PREPARE } from './policies';
+import { BULK_CHUNK_SIZE, BULK_CHUNKS_PER_RUN, BULK_READ } from './policies';
 import { showDetails, showStatus } from './visibility';
 
-const { countBulkSource } = proxyActivities<CascadeActivities>(OTP_PREPARE);
+const { countBulkSource } = proxyActivities<CascadeActivities>(BULK_READ);
 
 /** Carried across continue-as-new: where the campaign is, and what it has counted. */
 export interface BulkCarry {
@@ -103,6 +103,8 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
           batchSize: p.batchSize,
           ratePerSecond: p.ratePerSecond,
           trackFor: p.trackFor,
+          // A pause that arrives before the child runs must not be lost.
+          paused,
         },
       ],
       staticSummary: `${p.bulkId}: messages ${cursor + 1}–${cursor + count}`,

@@ -74,7 +74,7 @@ export class FallbackChain {
   deliveredBy(sendNo?: number): DeliveryResult['deliveredBy'] {
     const delivered = this.attempts
       .filter((a) => a.status === 'delivered' && (sendNo === undefined || a.sendNo === sendNo))
-      .sort((a, b) => (a.settledAt ?? '').localeCompare(b.settledAt ?? ''))[0];
+      .sort((a, b) => settledMs(a) - settledMs(b))[0];
     return (
       delivered && { step: delivered.step, channel: delivered.channel, providerMessageId: delivered.providerMessageId }
     );
@@ -150,10 +150,12 @@ export class FallbackChain {
     const label = describeStep(step);
     showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
     let pollMs: number = RECEIPT_POLL.firstMs;
-    const wake = () => isSettled(attempt) || this.halted(run) !== undefined;
+    // An earlier attempt's late receipt may settle the flow while this one still waits.
+    const wake = () => isSettled(attempt) || this.halted(run) !== undefined || Boolean(this.deliveredBy(run.sendNo));
 
     for (;;) {
       if (isSettled(attempt)) return attempt.status === 'delivered' ? 'delivered' : 'next';
+      if (this.deliveredBy(run.sendNo)) return 'delivered';
       const halt = this.halted(run);
       if (halt) return halt;
       const left = until - Date.now();
@@ -189,6 +191,11 @@ export class FallbackChain {
       if (!(err instanceof ActivityFailure)) throw err;
     }
   }
+}
+
+function settledMs(a: Attempt): number {
+  const ms = a.settledAt ? Date.parse(a.settledAt) : NaN;
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
 }
 
 /**

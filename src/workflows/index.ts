@@ -4,3 +4,4 @@ export { otpVerification } from './otp-verification';
 export { receiptRouter } from './receipt-router';
 export { bulkSend } from './bulk-send';
 export { bulkChunk } from './bulk-chunk';
+export { abuseGuard } from './abuse-guard';

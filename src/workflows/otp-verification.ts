@@ -1,10 +1,21 @@
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { verifiedSignal } from '../shared/limits';
+import { sha256Hex } from '../shared/sha256';
 import type { CascadeActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
 import { OtpInputSchema, type OtpInput } from '../shared/schemas';
 import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
-import { FallbackChain, type FlowControl } from './fallback-chain';
+import { FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
 import { parseInput } from './input';
 import { OTP_PREPARE } from './policies';
 import { startDeadline } from './timers';
@@ -42,18 +53,31 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     end('expired');
   });
 
+  let lastOutcome: ChainOutcome | undefined;
+  let chainError: unknown;
   const send = (startStep: number) => {
     const sendNo = ++sends;
     lastSendAt = Date.now();
-    void chain.run({
-      sendNo,
-      steps: p.steps,
-      startStep,
-      recipient: p.recipient,
-      content: { kind: 'otp', template: p.template, codeLength: p.codeLength, appName: p.appName },
-      // A resend supersedes this run; an ended flow stops it.
-      stopped: () => status !== 'pending' || sends !== sendNo,
-    });
+    chain
+      .run({
+        sendNo,
+        steps: p.steps,
+        startStep,
+        recipient: p.recipient,
+        content: { kind: 'otp', template: p.template, codeLength: p.codeLength, appName: p.appName },
+        // A resend supersedes this run; an ended flow stops it.
+        stopped: () => status !== 'pending' || sends !== sendNo,
+      })
+      .then(
+        (outcome) => {
+          if (sends === sendNo) lastOutcome = outcome;
+        },
+        (err) => {
+          // Not left unhandled: that would fail every workflow task and stall the flow.
+          if (isCancellation(err)) end('canceled');
+          else chainError = err;
+        },
+      );
   };
 
   setHandler(cancelSignal, () => {
@@ -69,7 +93,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     sends,
     sendsLeft: p.maxSends - sends,
     nextResendAt: nextResendAt(),
-    delivery: chain.progress(),
+    delivery: chain.progress(lastOutcome === 'stopped' ? undefined : lastOutcome),
   }));
 
   setHandler(
@@ -78,7 +102,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
       await condition(() => verifier !== undefined || status !== 'pending');
       if (status !== 'pending') return { status, attemptsLeft: attemptsLeft() };
       verifyAttempts++;
-      if (constantTimeEqual(code, verifier!)) end('approved');
+      if (constantTimeEqual(sha256Hex(code), verifier!)) end('approved');
       else if (verifyAttempts >= p.maxAttempts) end('too_many_attempts');
       return { status: status === 'pending' ? 'incorrect' : status, attemptsLeft: attemptsLeft() } as VerifyResult;
     },
@@ -117,6 +141,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
         const refuse = (reason: string) =>
           ApplicationFailure.create({ type: ErrorTypes.resendRefused, message: reason, nonRetryable: true });
         if (status !== 'pending') throw refuse(`verification is ${status}`);
+        if (sends === 0) throw refuse('the first code is not sent yet');
         if (sends >= p.maxSends) throw refuse(`no sends left (maxSends ${p.maxSends})`);
         if (Date.now() < nextResendAt()) {
           throw refuse(`resend cooldown: wait ${Math.ceil((nextResendAt() - Date.now()) / 1000)} s`);
@@ -129,8 +154,15 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
   if (status === 'pending') send(0);
   showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
 
-  await condition(() => status !== 'pending');
+  await condition(() => status !== 'pending' || chainError !== undefined);
+  if (chainError !== undefined) throw chainError;
   expiry.cancel();
+  if ((status as OtpStatus) === 'approved' && p.guard) {
+    // A converted code is what tells real users from SMS pumping (see abuseGuard).
+    await getExternalWorkflowHandle(p.guard.prefixGuardId)
+      .signal(verifiedSignal, { flowId: workflowInfo().workflowId })
+      .catch(() => undefined);
+  }
   await condition(allHandlersFinished);
   showStatus(status);
   showDetails(status);

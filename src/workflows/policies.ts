@@ -48,6 +48,16 @@ export const BULK_SEND: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
 };
 
+/** Status checks of up to 1000 bulk messages (ten at a time), and reading a campaign file. */
+export const BULK_POLL: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+};
+export const BULK_READ: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+};
+
 /** Messages per child workflow of a bulk send, and children per run before continue-as-new. */
 export const BULK_CHUNK_SIZE = 5000;
 export const BULK_CHUNKS_PER_RUN = 40;

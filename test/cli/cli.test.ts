@@ -90,6 +90,17 @@ describe('temporal-cascade CLI', () => {
     expect(missing.code).toBe(3);
   });
 
+  test('guard: an operator blocks and unblocks a prefix', async () => {
+    const blocked = await cli('guard', 'block', '+38097', '--reason', 'fraud review', '--json');
+    expect(blocked.code).toBe(0);
+    expect(json(blocked.lines[0])).toMatchObject({ blocked: true, reason: expect.stringMatching(/fraud review/) });
+    const refused = await cli('otp', 'start', '--to', '+380977000001', '--via', 'smsbat', '--json');
+    expect(refused.code).toBe(1);
+    expect(json(refused.lines[0]).error).toMatch(/prefix/);
+    const open = await cli('guard', 'unblock', '+38097', '--json');
+    expect(json(open.lines[0])).toMatchObject({ blocked: false });
+  });
+
   test('bulk shows progress and ends with every message accounted for', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-bulk-'));
     const file = join(dir, 'list.csv');

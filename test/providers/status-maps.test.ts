@@ -1,18 +1,8 @@
 import { countSegments } from '../../src/providers/reach/segments';
 import { dlrDateToIso, reachCallbackToStatus, reachState } from '../../src/providers/reach/status-map';
-import { smsbatState, statusFromResponse } from '../../src/providers/smsbat/status-map';
+import { smsbatState } from '../../src/providers/smsbat/status-map';
 
 describe('provider status words → the shared delivery state', () => {
-  test('SMSBAT: scheduled/processing pending, delivered, undeliverable/permanenterror failed', () => {
-    expect(['scheduled', 'processing', 'delivered', 'undeliverable', 'permanenterror'].map(smsbatState)).toEqual([
-      'pending',
-      'pending',
-      'delivered',
-      'failed',
-      'failed',
-    ]);
-  });
-
   test('Reach: sent is not delivered; canceled is a failure', () => {
     expect(['scheduled', 'queued', 'sent', 'delivered', 'undelivered', 'failed', 'canceled'].map(reachState)).toEqual([
       'pending',
@@ -32,23 +22,6 @@ describe('provider status words → the shared delivery state', () => {
       rawStatus: 'held',
     });
     expect(smsbatState('constructor')).toBe('unknown'); // not fooled by Object.prototype
-  });
-
-  test('SMSBAT extended answers: the delivering channel, bill amount and currency', () => {
-    const status = statusFromResponse('req-id', {
-      messageId: 'abc123def456',
-      deliverystatus: 'delivered',
-      cost: 0.05,
-      extendedStatuses: { viber: 'delivered', sms: 'not_used' },
-      billAmount: 0.05,
-      billCurrency: 'USD',
-    });
-    expect(status).toMatchObject({ providerMessageId: 'abc123def456', channel: 'viber', cost: 0.05, currency: 'USD' });
-    expect(statusFromResponse('req-id', { deliverystatus: 'scheduled', partscount: 1 })).toMatchObject({
-      providerMessageId: 'req-id',
-      state: 'pending',
-      cost: undefined,
-    });
   });
 
   test('Reach dlrDate YYMMDDhhmm is read as UTC', () => {

@@ -28,7 +28,7 @@ describe('secrets never reach history or logs', () => {
   test('a full OTP flow with a failing provider, and a delivery', async () => {
     const taskQueue = `secrets-${randomUUID()}`;
     const smtpPassword = `smtp-pass-${randomUUID()}`;
-    const config = {
+    const config: Record<string, string> = {
       ...simEnv(sim),
       SMTP_URL: sim.smtpUrl!.replace('smtp://', `smtp://mailer:${smtpPassword}@`),
       TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,

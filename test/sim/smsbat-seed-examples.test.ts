@@ -375,3 +375,68 @@ describe('seed 002: check a message status', () => {
     }
   });
 });
+
+describe("the rules the page states in prose: 400s with a code and the field (codes are the simulator's)", () => {
+  const base = JSON.parse(withRealNumber(CURL.basicTransaction))[0] as Record<string, unknown>;
+  const in30Days = (extraMs: number) => new Date(Date.now() + 30 * 86_400_000 + extraMs).toISOString();
+
+  test.each<[string, Record<string, unknown>[], string, string]>([
+    ['a missing fromName', [{ ...base, fromName: undefined }], 'MISSING_FIELD', 'fromName'],
+    ['an id with special characters', [{ ...base, id: 'tx 001#' }], 'INVALID_ID', 'id'],
+    ['an id of 255 characters', [{ ...base, id: 'x'.repeat(255) }], 'INVALID_ID', 'id'],
+    ['one id twice in a request', [base, { ...base }], 'DUPLICATE_ID', 'id'],
+    ['a number without +', [{ ...base, toPhone: '380501234567' }], 'INVALID_PHONE', 'toPhone'],
+    ['an unknown message type', [{ ...base, messageType: 'sms' }], 'INVALID_MESSAGE_TYPE', 'messageType'],
+    ['a transaction without text', [{ ...base, text: undefined }], 'MISSING_FIELD', 'text'],
+    ['a flashcall with text', [{ ...base, messageType: 'flashcall' }], 'TEXT_NOT_ALLOWED', 'text'],
+    [
+      'a survey with one option',
+      [{ ...base, messageType: 'viber_survey', surveyOptions: ['Yes'] }],
+      'INVALID_SURVEY',
+      'surveyOptions',
+    ],
+    [
+      'a survey text of 86 characters',
+      [{ ...base, messageType: 'viber_survey', text: 'x'.repeat(86), surveyOptions: ['Yes', 'No'] }],
+      'TEXT_TOO_LONG',
+      'text',
+    ],
+    ['a ttl that is no whole number', [{ ...base, ttl: '3600' }], 'INVALID_TTL', 'ttl'],
+    [
+      'a schedule that is no date',
+      [{ ...base, scheduledSent: '25.01.2025 09:00' }],
+      'INVALID_SCHEDULE',
+      'scheduledSent',
+    ],
+    [
+      'a schedule more than 30 days ahead',
+      [{ ...base, scheduledSent: in30Days(60_000) }],
+      'INVALID_SCHEDULE',
+      'scheduledSent',
+    ],
+  ])('%s', async (_name, messages, code, field) => {
+    expect(await send(JSON.stringify(messages))).toEqual({
+      status: 400,
+      json: { error: { code, message: expect.any(String), field } },
+    });
+    expect(sim.messages('smsbat')).toHaveLength(0);
+  });
+
+  test("a request carries at most 1000 messages (our reading of the page's 100–1000 guidance)", async () => {
+    const batch = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ ...base, id: `tx-${i}` })));
+    expect(await send(batch(1001))).toEqual({
+      status: 400,
+      json: { error: { code: 'TOO_MANY_MESSAGES', message: expect.any(String) } },
+    });
+    expect((await send(batch(1000))).status).toBe(200);
+  });
+
+  test('a body that is not a JSON array of messages', async () => {
+    for (const body of ['', '{}', '[]', '[1]', withRealNumber(MESSAGE_TYPES.transaction)]) {
+      expect(await send(body)).toEqual({
+        status: 400,
+        json: { error: { code: 'INVALID_BODY', message: expect.any(String) } },
+      });
+    }
+  });
+});
