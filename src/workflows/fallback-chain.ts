@@ -150,12 +150,12 @@ export class FallbackChain {
     const label = describeStep(step);
     showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
     let pollMs: number = RECEIPT_POLL.firstMs;
-    // An earlier attempt's late receipt may settle the flow while this one still waits.
-    const wake = () => isSettled(attempt) || this.halted(run) !== undefined || Boolean(this.deliveredBy(run.sendNo));
+    // A late receipt for an earlier step does not end this wait: the message in flight was sent
+    // and costs money, so its own receipt is awaited (up to its timeout) and shows in the result.
+    const wake = () => isSettled(attempt) || this.halted(run) !== undefined;
 
     for (;;) {
       if (isSettled(attempt)) return attempt.status === 'delivered' ? 'delivered' : 'next';
-      if (this.deliveredBy(run.sendNo)) return 'delivered';
       const halt = this.halted(run);
       if (halt) return halt;
       const left = until - Date.now();

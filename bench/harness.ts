@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { CascadeClient } from '../src/client';
+import { loadConfig } from '../src/config';
+import { SmsbatClient } from '../src/providers/smsbat/client';
+import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
+import { freePort, startDevServer, type RunningDevServer } from '../src/testing/dev-server';
+import { simulatorEnv, TEST_OTP_SECRET } from '../src/testing/testbed';
+import { WebhookReceiver } from '../src/webhooks/receiver';
+import { smsbatWebhookUrl } from '../src/webhooks/urls';
+import { createCascadeWorker } from '../src/worker';
+import { percentile, ratio, runConcurrently } from './stats';
+
+export interface BenchOptions {
+  /** Flows per scenario. */
+  flows: number;
+  /** Flows in flight at once. */
+  concurrency: number;
+  /** An existing Temporal server; a fresh in-memory dev server when absent. */
+  address?: string;
+  log?: (line: string) => void;
+}
+
+export type Figures = Record<string, number>;
+export interface BenchReport {
+  at: string;
+  machine: { cpus: number; node: string };
+  options: { flows: number; concurrency: number };
+  sections: Record<string, Figures>;
+  targets: { name: string; value: number; target: string; met: boolean }[];
+}
+
+const TOKEN = 'bench-webhook-token-0123456789';
+
+/**
+ * Measures the product against the engine and HTTP baselines on the same machine, in one run:
+ * every figure is a ratio or a count, never an absolute time to compare across machines.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? (() => undefined);
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    let server: RunningDevServer | undefined;
+    if (!options.address) {
+      log('starting a dev server…');
+      server = await startDevServer();
+      stops.push(() => server!.stop());
+    }
+    const address = options.address ?? server!.address;
+    const sim = await startSimulator({ deliveryDelayMs: 0, smtpPort: false });
+    stops.push(() => sim.close());
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection });
+    const taskQueue = `bench-${randomUUID()}`;
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const receiver = await new WebhookReceiver({
+      client,
+      taskQueue,
+      publicUrl,
+      smsbatToken: TOKEN,
+      reachApiKey: SIM_CREDENTIALS.reach.apiKey,
+    }).start(port);
+    stops.push(() => receiver.close());
+    sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, TOKEN));
+
+    const config = loadConfig({
+      ...simulatorEnv(sim),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
+      CASCADE_SMSBAT_WEBHOOK_TOKEN: TOKEN,
+    });
+    log('bundling workflows…');
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
+    const activityStartedAt = new Map<string, number>();
+    const { worker, close } = await createCascadeWorker({
+      config,
+      workflowBundle: { code },
+      worker: {
+        activities: {
+          benchNoop: async (id: string) => void activityStartedAt.set(id, Date.now()),
+        },
+      },
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await running;
+      await close();
+    });
+    const cascade = new CascadeClient({ client, taskQueue, otpSecret: TEST_OTP_SECRET, limits: false });
+    const { flows: n, concurrency } = options;
+    const sections: Record<string, Figures> = {};
+    const phone = (scenario: number, i: number) => `+3806${scenario}${String(1_000_000 + i * 10 + 1).slice(-7)}`;
+
+    // 1. Engine baseline.
+    log(`engine baseline: ${n} workflows with one no-op activity…`);
+    const baseLatency: number[] = [];
+    const baseWall = await runConcurrently(n, concurrency, async (i) => {
+      const id = `bench-base-${randomUUID()}`;
+      const t0 = Date.now();
+      await client.workflow.execute('benchBaseline', { taskQueue, workflowId: id, args: [id] });
+      baseLatency.push(activityStartedAt.get(id)! - t0);
+      void i;
+    });
+    const engine = { flowsPerSec: (n / baseWall) * 1000, startToActivityP50: percentile(baseLatency, 50), startToActivityP99: percentile(baseLatency, 99) };
+    sections['engine baseline'] = engine;
+
+    // 2. HTTP baseline: direct undici sends to the simulator, one process.
+    log(`HTTP baseline: ${n} direct SMSBAT sends…`);
+    const direct = new SmsbatClient({ baseUrl: sim.url, credentials: { apiKey: SIM_CREDENTIALS.smsbat.apiKey } });
+    const httpWall = await runConcurrently(n, concurrency, async (i) => {
+      await direct.send({ id: `direct-${i}-${randomUUID()}`, fromName: 'Bench', toPhone: phone(9, i), messageType: 'transaction', text: 'hi' });
+    });
+    await direct.close();
+    sections['HTTP baseline'] = { sendsPerSec: (n / httpWall) * 1000 };
+
+    // 3 and 4. Happy path and fallback path.
+    for (const [name, scenario] of [['happy path', 1], ['fallback path', 2]] as const) {
+      log(`${name}: ${n} deliverMessage flows…`);
+      if (scenario === 2) sim.script({ prefix: `+3806${scenario}`, provider: 'smsbat', outcome: { kind: 'fail' } });
+      const toProvider: number[] = [];
+      const receiptToDone: number[] = [];
+      const ids: string[] = [];
+      const wall = await runConcurrently(n, concurrency, async (i) => {
+        const to = phone(scenario, i);
+        const t0 = Date.now();
+        const { id } = await cascade.sendMessage({
+          trackingId: `bench-${scenario}-${randomUUID()}`,
+          recipient: { phone: to },
+          text: 'Your order has shipped',
+          steps: [
+            { channel: 'smsbat', fromName: 'Bench', deliveryTimeout: '1m' },
+            { channel: 'reach', src: 'Bench', deliveryTimeout: '1m' },
+          ],
+        });
+        ids.push(id);
+        const result = (await cascade.result(id)) as { status: string };
+        const done = Date.now();
+        if (result.status !== 'delivered') throw new Error(`${name}: flow ${id} ended ${result.status}`);
+        const provider = scenario === 1 ? 'smsbat' : 'reach';
+        const request = sim.messages(provider).find((m) => m.recipient === to);
+        toProvider.push(sim.requests().find((r) => r.rawBody.includes(to.slice(1)))!.receivedAt - t0);
+        receiptToDone.push(done - request!.acceptedAt);
+      });
+      const sample = ids.slice(0, 5);
+      let events = 0;
+      for (const id of sample) events += (await client.workflow.getHandle(id).fetchHistory()).events!.length;
+      sections[name] = {
+        flowsPerSec: (n / wall) * 1000,
+        throughputVsEngine: ratio((n / wall) * 1000, engine.flowsPerSec),
+        startToProviderP50VsEngine: ratio(percentile(toProvider, 50), engine.startToActivityP50),
+        startToProviderP99VsEngine: ratio(percentile(toProvider, 99), engine.startToActivityP99),
+        receiptToCompletionP50VsEngine: ratio(percentile(receiptToDone, 50), engine.startToActivityP50),
+        receiptToCompletionP99VsEngine: ratio(percentile(receiptToDone, 99), engine.startToActivityP99),
+        historyEventsPerFlow: events / sample.length,
+      };
+    }
+
+    // 5. OTP: start → code sent → verify approved.
+    log(`OTP: ${n} flows…`);
+    const verifyLatency: number[] = [];
+    const otpWall = await runConcurrently(n, concurrency, async (i) => {
+      const to = phone(3, i);
+      const { id } = await cascade.startOtp({
+        trackingId: `bench-otp-${randomUUID()}`,
+        recipient: { phone: to },
+        steps: [{ channel: 'smsbat', fromName: 'Bench' }],
+        template: 'Code {code}',
+      });
+      let text: string | undefined;
+      while (!(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text)) await new Promise((r) => setTimeout(r, 5));
+      const t0 = Date.now();
+      const verdict = await cascade.verifyOtp(id, /(\d{6})/.exec(text)![1]);
+      verifyLatency.push(Date.now() - t0);
+      if (verdict.status !== 'approved') throw new Error(`OTP ${id}: ${verdict.status}`);
+    });
+    sections['OTP'] = {
+      flowsPerSec: (n / otpWall) * 1000,
+      throughputVsEngine: ratio((n / otpWall) * 1000, engine.flowsPerSec),
+      verifyP50VsEngine: ratio(percentile(verifyLatency, 50), engine.startToActivityP50),
+      verifyP99VsEngine: ratio(percentile(verifyLatency, 99), engine.startToActivityP99),
+    };
+
+    const happy = sections['happy path'];
+    const targets = [
+      { name: 'happy-path throughput / engine', value: happy.throughputVsEngine, target: '≥ 0.5', met: happy.throughputVsEngine >= 0.5 },
+      { name: 'happy-path history events per flow', value: happy.historyEventsPerFlow, target: '≤ 15', met: happy.historyEventsPerFlow <= 15 },
+      { name: 'start→provider p50 / engine start→activity p50', value: happy.startToProviderP50VsEngine, target: '≤ 2', met: happy.startToProviderP50VsEngine <= 2 },
+    ];
+    return {
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      options: { flows: n, concurrency },
+      sections,
+      targets,
+    };
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+export function formatReport(report: BenchReport): string {
+  const lines = [`temporal-cascade bench — ${report.options.flows} flows per scenario, ${report.options.concurrency} in flight, ${report.machine.cpus} CPUs, Node ${report.machine.node}`];
+  for (const [section, figures] of Object.entries(report.sections)) {
+    lines.push('', section);
+    for (const [name, value] of Object.entries(figures)) lines.push(`  ${name.padEnd(34)} ${Number.isInteger(value) ? value : value.toFixed(2)}`);
+  }
+  lines.push('', 'targets');
+  for (const t of report.targets) lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name.padEnd(48)} ${t.value.toFixed(2)} (target ${t.target})`);
+  return lines.join('\n');
+}

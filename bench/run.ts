@@ -1,0 +1,22 @@
+/** `npm run bench` (quick) or `npm run bench -- --full`: prints the table, writes bench/results/latest.json. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatReport, runBench } from './harness';
+
+async function main(): Promise<void> {
+  const full = process.argv.includes('--full');
+  const report = await runBench({
+    flows: full ? 2000 : 200,
+    concurrency: full ? 100 : 50,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(formatReport(report));
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
