@@ -110,20 +110,33 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       baseLatency.push(activityStartedAt.get(id)! - t0);
       void i;
     });
-    const engine = { flowsPerSec: (n / baseWall) * 1000, startToActivityP50: percentile(baseLatency, 50), startToActivityP99: percentile(baseLatency, 99) };
+    const engine = {
+      flowsPerSec: (n / baseWall) * 1000,
+      startToActivityP50: percentile(baseLatency, 50),
+      startToActivityP99: percentile(baseLatency, 99),
+    };
     sections['engine baseline'] = engine;
 
     // 2. HTTP baseline: direct undici sends to the simulator, one process.
     log(`HTTP baseline: ${n} direct SMSBAT sends…`);
     const direct = new SmsbatClient({ baseUrl: sim.url, credentials: { apiKey: SIM_CREDENTIALS.smsbat.apiKey } });
     const httpWall = await runConcurrently(n, concurrency, async (i) => {
-      await direct.send({ id: `direct-${i}-${randomUUID()}`, fromName: 'Bench', toPhone: phone(9, i), messageType: 'transaction', text: 'hi' });
+      await direct.send({
+        id: `direct-${i}-${randomUUID()}`,
+        fromName: 'Bench',
+        toPhone: phone(9, i),
+        messageType: 'transaction',
+        text: 'hi',
+      });
     });
     await direct.close();
     sections['HTTP baseline'] = { sendsPerSec: (n / httpWall) * 1000 };
 
     // 3 and 4. Happy path and fallback path.
-    for (const [name, scenario] of [['happy path', 1], ['fallback path', 2]] as const) {
+    for (const [name, scenario] of [
+      ['happy path', 1],
+      ['fallback path', 2],
+    ] as const) {
       log(`${name}: ${n} deliverMessage flows…`);
       if (scenario === 2) sim.script({ prefix: `+3806${scenario}`, provider: 'smsbat', outcome: { kind: 'fail' } });
       const toProvider: number[] = [];
@@ -176,7 +189,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         template: 'Code {code}',
       });
       let text: string | undefined;
-      while (!(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text)) await new Promise((r) => setTimeout(r, 5));
+      while (!(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text))
+        await new Promise((r) => setTimeout(r, 5));
       const t0 = Date.now();
       const verdict = await cascade.verifyOtp(id, /(\d{6})/.exec(text)![1]);
       verifyLatency.push(Date.now() - t0);
@@ -191,9 +205,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     const happy = sections['happy path'];
     const targets = [
-      { name: 'happy-path throughput / engine', value: happy.throughputVsEngine, target: '≥ 0.5', met: happy.throughputVsEngine >= 0.5 },
-      { name: 'happy-path history events per flow', value: happy.historyEventsPerFlow, target: '≤ 15', met: happy.historyEventsPerFlow <= 15 },
-      { name: 'start→provider p50 / engine start→activity p50', value: happy.startToProviderP50VsEngine, target: '≤ 2', met: happy.startToProviderP50VsEngine <= 2 },
+      {
+        name: 'happy-path throughput / engine',
+        value: happy.throughputVsEngine,
+        target: '≥ 0.5',
+        met: happy.throughputVsEngine >= 0.5,
+      },
+      {
+        name: 'happy-path history events per flow',
+        value: happy.historyEventsPerFlow,
+        target: '≤ 15',
+        met: happy.historyEventsPerFlow <= 15,
+      },
+      {
+        name: 'start→provider p50 / engine start→activity p50',
+        value: happy.startToProviderP50VsEngine,
+        target: '≤ 2',
+        met: happy.startToProviderP50VsEngine <= 2,
+      },
     ];
     return {
       at: new Date().toISOString(),
@@ -208,12 +237,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 }
 
 export function formatReport(report: BenchReport): string {
-  const lines = [`temporal-cascade bench — ${report.options.flows} flows per scenario, ${report.options.concurrency} in flight, ${report.machine.cpus} CPUs, Node ${report.machine.node}`];
+  const lines = [
+    `temporal-cascade bench — ${report.options.flows} flows per scenario, ${report.options.concurrency} in flight, ${report.machine.cpus} CPUs, Node ${report.machine.node}`,
+  ];
   for (const [section, figures] of Object.entries(report.sections)) {
     lines.push('', section);
-    for (const [name, value] of Object.entries(figures)) lines.push(`  ${name.padEnd(34)} ${Number.isInteger(value) ? value : value.toFixed(2)}`);
+    for (const [name, value] of Object.entries(figures))
+      lines.push(`  ${name.padEnd(34)} ${Number.isInteger(value) ? value : value.toFixed(2)}`);
   }
   lines.push('', 'targets');
-  for (const t of report.targets) lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name.padEnd(48)} ${t.value.toFixed(2)} (target ${t.target})`);
+  for (const t of report.targets)
+    lines.push(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name.padEnd(48)} ${t.value.toFixed(2)} (target ${t.target})`);
   return lines.join('\n');
 }

@@ -5,7 +5,11 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Runs `count` tasks with at most `concurrency` in flight; returns the wall time in ms. */
-export async function runConcurrently(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+export async function runConcurrently(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
   const started = Date.now();
   let next = 0;
   await Promise.all(

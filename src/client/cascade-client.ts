@@ -4,6 +4,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
@@ -112,9 +113,13 @@ export class CascadeClient {
     if (!this.options.otpSecret) throw new Error('verifyOtp needs otpSecret (CASCADE_OTP_SECRET) to seal the code');
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     try {
-      return await handle.executeUpdate(verifyUpdate, {
-        args: [{ code: sealOtpCode(this.options.otpSecret, id, code) }],
-      });
+      const updateId = randomUUID();
+      return await retryRace(() =>
+        handle.executeUpdate(verifyUpdate, {
+          args: [{ code: sealOtpCode(this.options.otpSecret!, id, code) }],
+          updateId,
+        }),
+      );
     } catch (err) {
       const failure = updateFailure(err);
       if (failure?.type === ErrorTypes.invalidCode) {
@@ -128,7 +133,8 @@ export class CascadeClient {
   async resendOtp(id: string, options: { nextStep?: boolean } = {}): Promise<ResendResult> {
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     try {
-      return await handle.executeUpdate(resendUpdate, { args: [options] });
+      const updateId = randomUUID();
+      return await retryRace(() => handle.executeUpdate(resendUpdate, { args: [options], updateId }));
     } catch (err) {
       const failure = updateFailure(err);
       if (failure?.type === ErrorTypes.resendRefused) throw new CascadeResendRefusedError(failure.message);
@@ -223,6 +229,26 @@ function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new CascadeValidationError(describeIssues(parsed.error));
   return parsed.data;
+}
+
+/**
+ * An update that lands while a receipt signal races the workflow task is refused with
+ * FAILED_PRECONDITION ("unexpected workflow task failure") and nothing is recorded; the same
+ * update (same id, so at most once) is simply sent again.
+ */
+async function retryRace<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const raced =
+        err instanceof WorkflowUpdateFailedError || !(err instanceof Error)
+          ? false
+          : /workflow task failure/i.test(String((err as { cause?: unknown }).cause ?? err.message));
+      if (!raced || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
 }
 
 function updateFailure(err: unknown): ApplicationFailure | undefined {
