@@ -63,6 +63,8 @@ const EnvSchema = z.object({
   /** Payload encryption keys, current first: `k2:<base64 32 bytes>,k1:<…>` (or a file of them). */
   CASCADE_ENCRYPTION_KEYS: optionalString,
   CASCADE_ENCRYPTION_KEY_FILE: optionalString,
+  /** `off` stores payloads in clear; anything else requires keys. */
+  CASCADE_ENCRYPTION: z.enum(['on', 'off']).default('on'),
 
   /** The codec server for the Web UI: port, the UI origins allowed to call it, optional bearer token. */
   CODEC_SERVER_PORT: positiveInt.default(8888),
@@ -148,6 +150,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.CASCADE_ENCRYPTION_KEYS ??
       (e.CASCADE_ENCRYPTION_KEY_FILE && readFileSync(e.CASCADE_ENCRYPTION_KEY_FILE, 'utf8'));
     if (spec) encryption = parseKeyRing(spec);
+    else if (e.CASCADE_ENCRYPTION === 'on') {
+      // Payloads hold phone numbers and texts: clear storage must be a decision, not an accident.
+      problems.push(
+        'CASCADE_ENCRYPTION_KEYS: set encryption keys, or CASCADE_ENCRYPTION=off to store payloads in clear',
+      );
+    }
   } catch (err) {
     problems.push(`CASCADE_ENCRYPTION_KEYS: ${(err as Error).message}`);
   }

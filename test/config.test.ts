@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../src/config';
 
 describe('loadConfig', () => {
   test('defaults: local Temporal, the project task queue, no providers offered', () => {
-    const c = loadConfig({});
+    const c = loadConfig({ CASCADE_ENCRYPTION: 'off' });
     expect(c.temporal).toMatchObject({
       address: '127.0.0.1:7233',
       namespace: 'default',
@@ -15,6 +15,7 @@ describe('loadConfig', () => {
 
   test('a provider is offered once its credentials are present', () => {
     const c = loadConfig({
+      CASCADE_ENCRYPTION: 'off',
       SMSBAT_API_KEY: 'k',
       REACH_API_USER: 'u',
       REACH_API_KEY: 'r',
@@ -27,7 +28,12 @@ describe('loadConfig', () => {
   });
 
   test('SMSBAT with username and password (status checks) and a bot key (sends)', () => {
-    const c = loadConfig({ SMSBAT_USERNAME: 'u', SMSBAT_PASSWORD: 'p', SMSBAT_VIBER_TOKEN: 'v' });
+    const c = loadConfig({
+      CASCADE_ENCRYPTION: 'off',
+      SMSBAT_USERNAME: 'u',
+      SMSBAT_PASSWORD: 'p',
+      SMSBAT_VIBER_TOKEN: 'v',
+    });
     expect(c.smsbat).toMatchObject({ username: 'u', password: 'p', viberToken: 'v' });
   });
 
@@ -54,5 +60,12 @@ describe('loadConfig', () => {
   test('half-configured credentials are an error, not a silently missing provider', () => {
     expect(() => loadConfig({ REACH_API_USER: 'u' })).toThrow(/REACH_API_USER and REACH_API_KEY/);
     expect(() => loadConfig({ SMSBAT_USERNAME: 'u' })).toThrow(/SMSBAT_USERNAME and SMSBAT_PASSWORD/);
+  });
+
+  test('payload encryption is on unless explicitly turned off', () => {
+    expect(() => loadConfig({})).toThrow(/CASCADE_ENCRYPTION=off/);
+    expect(loadConfig({ CASCADE_ENCRYPTION: 'off' }).encryption).toBeUndefined();
+    const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({ CASCADE_ENCRYPTION_KEYS: key }).encryption?.currentId).toBe('k1');
   });
 });

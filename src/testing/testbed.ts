@@ -22,6 +22,8 @@ export function simulatorEnv(sim: Simulator, extra: Record<string, string> = {})
     ...(sim.smtpUrl ? { SMTP_URL: sim.smtpUrl, SMTP_FROM: 'noreply@cascade.test' } : {}),
     CASCADE_OTP_SECRET: TEST_OTP_SECRET,
     PROVIDER_TIMEOUT_MS: '5000',
+    // Test environments' own clients read results in clear unless given the plugin.
+    CASCADE_ENCRYPTION: 'off',
     ...extra,
   };
 }

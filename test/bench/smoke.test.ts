@@ -5,7 +5,13 @@ import { SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
 describe('bench harness (tiny)', () => {
   test('measures every scenario against its baselines', async () => {
     const report = await runBench({ flows: 3, concurrency: 3, address: process.env[SHARED_DEV_SERVER_ENV] });
-    expect(Object.keys(report.sections)).toEqual(['engine baseline', 'HTTP baseline', 'happy path', 'fallback path', 'OTP']);
+    expect(Object.keys(report.sections)).toEqual([
+      'engine baseline',
+      'HTTP baseline',
+      'happy path',
+      'fallback path',
+      'OTP',
+    ]);
     for (const figures of Object.values(report.sections)) {
       for (const value of Object.values(figures)) expect(Number.isFinite(value)).toBe(true);
     }

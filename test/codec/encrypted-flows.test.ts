@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
@@ -7,6 +8,7 @@ import { CascadePlugin } from '../../src/plugin';
 import { statusQuery } from '../../src/shared/messages';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { createLocalEnvironment } from '../../src/testing/environment';
+import { requireTemporalBinary } from '../../src/testing/temporal-binaries';
 import { deliverMessage } from '../../src/workflows';
 import { simEnv, uniqueId, uniquePhone } from '../support/cascade';
 import { decodedHistory } from '../support/history';
@@ -70,8 +72,16 @@ describe('encrypted payloads (dev server)', () => {
     workerA.shutdown();
     await runningA;
 
-    // What anyone with plain access (no codec) reads.
+    // What anyone with plain access (no codec) reads: through an SDK client, and the plain Temporal CLI.
     const plain = decodedHistory(await env.client.workflow.getHandle(handle.workflowId).fetchHistory());
+    const cli = execFileSync(
+      requireTemporalBinary('cli'),
+      ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
+    expect(cli).toContain('encryption-key-id');
+    expect(cli).not.toContain(phone);
+    expect(cli).not.toContain(text);
     expect(plain).toContain(Buffer.from('binary/encrypted').toString('base64'));
     expect(plain).not.toContain(phone);
     expect(plain).not.toContain(text);

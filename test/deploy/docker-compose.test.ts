@@ -48,8 +48,9 @@ describe('docker-compose.yml', () => {
       const env = { ...envExample, ...svc.environment };
       const known = new Set<string>(CONFIG_ENV_KEYS);
       expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
-      expect(() => loadConfig({ ...env, CASCADE_OTP_SECRET: 'x'.repeat(32) })).not.toThrow();
-      expect(loadConfig(env).temporal.address).toBe('temporal:7233');
+      const keys = { CASCADE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
+      expect(() => loadConfig({ ...env, ...keys, CASCADE_OTP_SECRET: 'x'.repeat(32) })).not.toThrow();
+      expect(loadConfig({ ...env, ...keys }).temporal.address).toBe('temporal:7233');
     }
   });
 
