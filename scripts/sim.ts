@@ -2,6 +2,7 @@
  * `npm run sim`: the provider simulator on its own (SMSBAT + Reach over HTTP, SMTP capture).
  * Ports: SIM_PORT (default 8090), SIM_SMTP_PORT (2525). Control API under /_sim/.
  */
+import { stopOnSignals } from '../src/http-server/shutdown';
 import { startSimulator } from '../src/sim/server';
 
 async function main(): Promise<void> {
@@ -12,12 +13,7 @@ async function main(): Promise<void> {
   });
   if (process.env.SIM_SMSBAT_WEBHOOK_URL) sim.setSmsbatWebhookUrl(process.env.SIM_SMSBAT_WEBHOOK_URL);
   console.log(`provider simulator: ${sim.url} (SMSBAT and Reach), SMTP ${sim.smtpUrl}, control ${sim.url}/_sim/health`);
-  const stop = async () => {
-    await sim.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => sim.close());
 }
 
 main().catch((err) => {

@@ -1,4 +1,5 @@
 /** `npm run codec-server`: the Web UI's codec endpoint, keys from the environment. */
+import { stopOnSignals } from '../http-server/shutdown';
 import { loadConfig } from '../config';
 import { EncryptionCodec } from './encryption-codec';
 import { CodecServer } from './server';
@@ -12,12 +13,7 @@ async function main(): Promise<void> {
     token: config.codecServer.token,
   }).start(config.codecServer.port, '0.0.0.0');
   console.log(`codec server on ${server.url} for ${config.codecServer.allowOrigins.join(', ')}`);
-  const stop = async () => {
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => server.close());
 }
 
 main().catch((err) => {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { HttpService } from '../http-server/service';
 import { timingSafeEqual } from 'node:crypto';
 import { type Payload, type PayloadCodec } from '@temporalio/common';
 import { BodyTooLargeError, readBody } from '../http-server/body';
@@ -24,37 +24,12 @@ interface JsonPayload {
  * reach it (`POST /encode`, `POST /decode`, JSON payloads with base64 fields). Without it, the UI
  * shows ciphertext.
  */
-export class CodecServer {
-  private readonly server: Server;
-  private port = 0;
-  private host = '127.0.0.1';
-
+export class CodecServer extends HttpService {
   constructor(private readonly options: CodecServerOptions) {
-    this.server = createServer((req, res) => void this.onRequest(req, res));
+    super();
   }
 
-  async start(port = 0, host = '127.0.0.1'): Promise<this> {
-    this.host = host;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get url(): string {
-    return `http://${this.host}:${this.port}`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const origin = req.headers.origin;
     if (origin && this.options.allowOrigins.includes(origin)) {
       res.setHeader('access-control-allow-origin', origin);

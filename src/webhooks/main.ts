@@ -1,4 +1,5 @@
 /** `npm run webhooks`: the receipt receiver, configured from the environment. */
+import { stopOnSignals } from '../http-server/shutdown';
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
@@ -19,13 +20,10 @@ async function main(): Promise<void> {
     log: (entry) => console.log(JSON.stringify(entry)),
   }).start(webhooks.port, webhooks.host);
   console.log(`webhook receiver on ${receiver.url}, public URL ${webhooks.publicUrl}`);
-  const stop = async () => {
+  stopOnSignals(async () => {
     await receiver.close();
     await connection.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
 }
 
 main().catch((err) => {

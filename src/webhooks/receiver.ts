@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { HttpService } from '../http-server/service';
 import { type Client } from '@temporalio/client';
 import { ReceiptRoutes } from '../routing/receipt-routes';
 import { BodyTooLargeError, readBody, reply, send, type Reply } from './http';
@@ -26,41 +26,17 @@ export interface WebhookReceiverOptions {
  * malformed bodies 400, unknown or finished flows an acknowledgement without effect; no request
  * can take the process down.
  */
-export class WebhookReceiver {
-  private readonly server: Server;
+export class WebhookReceiver extends HttpService {
   private readonly routes: ReceiptRoutes;
-  private port = 0;
-  private host = '127.0.0.1';
 
   constructor(private readonly options: WebhookReceiverOptions) {
+    super();
     this.routes = new ReceiptRoutes(options.client, options.taskQueue);
-    this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.requestTimeout = 15_000;
     this.server.headersTimeout = 10_000;
   }
 
-  async start(port = 0, host = '127.0.0.1'): Promise<this> {
-    this.host = host;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
-  }
-
-  get url(): string {
-    return `http://${this.host}:${this.port}`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const path = (req.url ?? '/').split('?')[0];
     let result: Reply;

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { request } from 'undici';
@@ -8,6 +6,7 @@ import { freePort } from '../../src/testing/dev-server';
 import { createLocalEnvironment, SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
 import { deliverMessage } from '../../src/workflows';
 import { simEnv, uniqueId, uniquePhone } from '../support/cascade';
+import { startWorkerMain } from '../support/worker-main';
 
 /** `npm run worker` as deployed: environment config, prebuilt bundle, Prometheus metrics, graceful stop. */
 describe('the worker entry point', () => {
@@ -25,26 +24,13 @@ describe('the worker entry point', () => {
   test('runs flows from a prebuilt bundle, serves metrics, and stops cleanly on SIGTERM', async () => {
     const taskQueue = `main-${randomUUID()}`;
     const metrics = `127.0.0.1:${await freePort()}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/worker.ts')], {
-      env: {
-        ...process.env,
-        ...simEnv(sim),
-        TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        CASCADE_METRICS_ADDRESS: metrics,
-        CASCADE_WORKFLOW_BUNDLE: process.env.TEMPORAL_CASCADE_TEST_BUNDLE ?? '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, exited } = await startWorkerMain({
+      ...simEnv(sim),
+      TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      CASCADE_METRICS_ADDRESS: metrics,
     });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      for (let i = 0; !out.includes('temporal-cascade worker on task queue'); i++) {
-        if (i > 300) throw new Error(`worker did not start:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const phone = uniquePhone();
       const result = await env.client.workflow.execute(deliverMessage, {
         taskQueue,

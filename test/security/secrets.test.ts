@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { CascadeClient } from '../../src/client';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { createLocalEnvironment, SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
 import { simEnv, TEST_OTP_SECRET, uniqueId, uniquePhone } from '../support/cascade';
 import { decodedHistory } from '../support/history';
+import { startWorkerMain } from '../support/worker-main';
 
 /**
  * Secrets hygiene, without payload encryption (so nothing hides behind it): after complete runs,
@@ -33,23 +32,11 @@ describe('secrets never reach history or logs', () => {
       SMTP_URL: sim.smtpUrl!.replace('smtp://', `smtp://mailer:${smtpPassword}@`),
       TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
-      CASCADE_WORKFLOW_BUNDLE: process.env.TEMPORAL_CASCADE_TEST_BUNDLE ?? '',
     };
     const secrets = [config.SMSBAT_API_KEY, config.REACH_API_KEY, config.CASCADE_OTP_SECRET, smtpPassword];
 
-    const worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/worker.ts')], {
-      env: { ...process.env, ...config },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let logs = '';
-    worker.stdout!.on('data', (d) => (logs += d));
-    worker.stderr!.on('data', (d) => (logs += d));
-    const exited = new Promise((r) => worker.once('exit', r));
+    const worker = await startWorkerMain(config);
     try {
-      for (let i = 0; !logs.includes('temporal-cascade worker on task queue'); i++) {
-        if (i > 300) throw new Error(`worker did not start:\n${logs}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const cascade = new CascadeClient({ client: env.client, taskQueue, otpSecret: TEST_OTP_SECRET });
       const phone = uniquePhone();
       // SMSBAT refuses (an error that gets logged), Reach and email carry the code.
@@ -96,12 +83,12 @@ describe('secrets never reach history or logs', () => {
       expect(histories).toContain('Your code is {code}'); // the check really reads the payloads
       for (const needle of [...secrets, code!]) {
         expect(histories).not.toContain(needle);
-        expect(logs).not.toContain(needle);
+        expect(worker.logs()).not.toContain(needle);
       }
     } finally {
-      worker.kill('SIGTERM');
-      await exited;
+      worker.child.kill('SIGTERM');
+      await worker.exited;
     }
-    expect(logs).toMatch(/INVALID_PHONE|ProviderRequestError/); // the logs did record the failure
+    expect(worker.logs()).toMatch(/INVALID_PHONE|ProviderRequestError/); // the logs did record the failure
   }, 90_000);
 });
