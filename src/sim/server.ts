@@ -228,9 +228,13 @@ export class Simulator {
         if (decision.kind === 'reset') return void req.socket.destroy();
         if (decision.kind === 'hang') return; // the socket is destroyed on close, or by the client's timeout
         if (decision.kind === 'respond') {
-          return send(res, sim.errorResponse(decision.response.status, faults.retryAfterSec));
+          const injected = sim.errorResponse(decision.response.status, faults.retryAfterSec);
+          simReq.answeredWith = injected.status;
+          return send(res, injected);
         }
-        send(res, await sim.handle(simReq));
+        const answer = await sim.handle(simReq);
+        simReq.answeredWith = answer.status;
+        send(res, answer);
       } finally {
         faults.release();
       }

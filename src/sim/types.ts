@@ -12,6 +12,8 @@ export interface SimRequest {
   headers: IncomingHttpHeaders;
   rawBody: string;
   receivedAt: number;
+  /** The HTTP status the simulator answered with (absent: reset, hung, or not answered yet). */
+  answeredWith?: number;
 }
 
 export interface SimResponse {

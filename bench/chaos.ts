@@ -1,0 +1,131 @@
+/**
+ * `npm run chaos`: flows keep their promises while the worker is SIGKILLed every few seconds and
+ * the providers fail 30% of requests (5xx, 429, hangs, resets). Prints counts; writes
+ * bench/results/chaos.json. Size: CHAOS_FLOWS (default 500).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { CascadeClient } from '../src/client';
+import { startSimulator } from '../src/sim/server';
+import { startDevServer } from '../src/testing/dev-server';
+import { simulatorEnv } from '../src/testing/testbed';
+import { startWorkerMain } from '../test/support/worker-main';
+import { runConcurrently } from './stats';
+
+async function main(): Promise<void> {
+  const flows = Number(process.env.CHAOS_FLOWS ?? 500);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const server = await startDevServer();
+  const sim = await startSimulator({ deliveryDelayMs: 200, smtpPort: false });
+  const bundle = join(tmpdir(), `chaos-bundle-${randomUUID()}.js`);
+  writeFileSync(
+    bundle,
+    (
+      await bundleWorkflowCode({
+        workflowsPath: require.resolve('../src/workflows'),
+        logger: new DefaultLogger('WARN'),
+      })
+    ).code,
+  );
+  const taskQueue = `chaos-${randomUUID()}`;
+  const env = {
+    ...simulatorEnv(sim),
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    CASCADE_WORKFLOW_BUNDLE: bundle,
+    PROVIDER_TIMEOUT_MS: '2000',
+  };
+  const connection = await Connection.connect({ address: server.address });
+  const cascade = new CascadeClient({ client: new Client({ connection }), taskQueue, limits: false });
+
+  // 30% of provider requests fail; every 20th recipient is refused with 400 (never to be retried).
+  sim.setFaults('all', { errorRate: 0.1, rateLimitRate: 0.1, hangRate: 0.05, resetRate: 0.05, retryAfterSec: 1 });
+  const phone = (i: number) => `+38093${String(1_000_000 + i * 10 + 1).slice(-7)}`;
+  for (let i = 0; i < flows; i += 20) {
+    sim.script({
+      recipient: phone(i),
+      provider: 'smsbat',
+      outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', field: 'toPhone' },
+    });
+  }
+
+  let worker = await startWorkerMain(env);
+  let kills = 0;
+  let stop = false;
+  const killer = (async () => {
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 3000 + Math.random() * 3000));
+      if (stop) break;
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      kills++;
+      worker = await startWorkerMain(env);
+    }
+  })();
+
+  log(`chaos: ${flows} flows, worker killed every 3–6 s, 30% provider faults…`);
+  const outcomes = new Map<number, string>();
+  const started = Date.now();
+  await runConcurrently(flows, 100, async (i) => {
+    const { id } = await cascade.sendMessage({
+      trackingId: `chaos-${i}-${randomUUID()}`,
+      recipient: { phone: phone(i) },
+      text: `Chaos message ${i}`,
+      steps: [
+        { channel: 'smsbat', fromName: 'Chaos', deliveryTimeout: '1m' },
+        { channel: 'reach', src: 'Chaos', deliveryTimeout: '1m' },
+      ],
+    });
+    const result = (await Promise.race([
+      cascade.result(id),
+      new Promise((r) => setTimeout(() => r({ status: 'lost' }), 15 * 60_000)),
+    ])) as { status: string };
+    outcomes.set(i, result.status);
+    if (outcomes.size % 50 === 0) log(`  ${outcomes.size}/${flows} done, ${kills} kills`);
+  });
+  stop = true;
+  await killer;
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+
+  const sends = (provider: 'smsbat' | 'reach', to: string) =>
+    sim.messages(provider).filter((m) => m.recipient === to).length;
+  let duplicates = 0;
+  let retried400 = 0;
+  for (let i = 0; i < flows; i++) {
+    duplicates += Math.max(0, sends('smsbat', phone(i)) - 1) + Math.max(0, sends('reach', phone(i)) - 1);
+    if (i % 20 === 0) {
+      // Requests after the first one SMSBAT answered 400 (earlier injected 5xx/429 retries are fine).
+      const posts = sim.requests('smsbat').filter((r) => r.method === 'POST' && r.rawBody.includes(phone(i)));
+      const first400 = posts.findIndex((r) => r.answeredWith === 400);
+      if (first400 >= 0) retried400 += posts.length - first400 - 1;
+    }
+  }
+  const statuses = [...outcomes.values()];
+  const report = {
+    at: new Date().toISOString(),
+    flows,
+    kills,
+    seconds: Math.round((Date.now() - started) / 1000),
+    lost: statuses.filter((s) => s === 'lost').length,
+    delivered: statuses.filter((s) => s === 'delivered').length,
+    wrongTerminalState: statuses.filter((s) => s !== 'delivered' && s !== 'lost').length,
+    duplicateSends: duplicates,
+    provider400sRetried: retried400,
+  };
+  console.log(JSON.stringify(report, null, 2));
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'chaos.json'), JSON.stringify(report, null, 2));
+  await connection.close();
+  await sim.close();
+  await server.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
