@@ -83,8 +83,17 @@ async function main(): Promise<void> {
     const result = (await Promise.race([
       cascade.result(id),
       new Promise((r) => setTimeout(() => r({ status: 'lost' }), 15 * 60_000)),
-    ])) as { status: string };
+    ])) as {
+      status: string;
+      attempts?: { channel: string; status: string; error?: { type: string; message: string } }[];
+    };
     outcomes.set(i, result.status);
+    if (result.status !== 'delivered') {
+      const why = (result.attempts ?? []).map(
+        (a) => `${a.channel}:${a.status}${a.error ? ` (${a.error.type}: ${a.error.message})` : ''}`,
+      );
+      log(`  flow ${i} ended ${result.status}: ${why.join(' → ')}`);
+    }
     if (outcomes.size % 50 === 0) log(`  ${outcomes.size}/${flows} done, ${kills} kills`);
   });
   stop = true;
