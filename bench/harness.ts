@@ -18,6 +18,8 @@ export interface BenchOptions {
   flows: number;
   /** Flows in flight at once. */
   concurrency: number;
+  /** Receipts in the webhook burst (valid, duplicate, forged, malformed mixed). */
+  webhookBurst?: number;
   /** An existing Temporal server; a fresh in-memory dev server when absent. */
   address?: string;
   log?: (line: string) => void;
@@ -202,6 +204,69 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       verifyP50VsEngine: ratio(percentile(verifyLatency, 50), engine.startToActivityP50),
       verifyP99VsEngine: ratio(percentile(verifyLatency, 99), engine.startToActivityP99),
     };
+
+    // 9. Webhook load: a burst of receipts, a quarter of each kind, for flows waiting on them.
+    const burst = options.webhookBurst ?? 0;
+    if (burst > 0) {
+      const waiting = Math.max(1, Math.floor(burst / 4));
+      log(`webhook load: ${burst} receipts for ${waiting} waiting flows…`);
+      sim.script({ prefix: '+38064', provider: 'smsbat', outcome: { kind: 'pending' }, receipt: 'withhold' });
+      const flowIds: string[] = [];
+      await runConcurrently(waiting, concurrency, async (i) => {
+        const { id } = await cascade.sendMessage({
+          trackingId: `bench-hook-${randomUUID()}`,
+          recipient: { phone: phone(4, i) },
+          text: 'Receipt burst',
+          steps: [{ channel: 'smsbat', fromName: 'Bench', deliveryTimeout: '10m' }],
+        });
+        flowIds.push(id);
+      });
+      let messageIds: string[] = [];
+      for (let tries = 0; messageIds.length < waiting && tries < 600; tries++) {
+        messageIds = sim
+          .messages('smsbat')
+          .filter((m) => m.recipient.startsWith('+38064'))
+          .map((m) => m.messageId);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const kinds = ['valid', 'duplicate', 'forged', 'malformed'] as const;
+      const counts: Record<string, number> = {};
+      const latency: number[] = [];
+      const hookUrl = smsbatWebhookUrl(publicUrl, TOKEN);
+      const wall = await runConcurrently(burst, concurrency, async (i) => {
+        const kind = kinds[i % 4];
+        const messageId = messageIds[Math.floor(i / 4) % messageIds.length];
+        const body =
+          kind === 'malformed'
+            ? '{"messageId": 42'
+            : JSON.stringify({
+                messageId,
+                deliverystatus: 'delivered',
+                timestamp: new Date().toISOString(),
+                cost: 0.05,
+              });
+        const url = kind === 'forged' ? smsbatWebhookUrl(publicUrl, 'forged-token-0123456789') : hookUrl;
+        const t0 = Date.now();
+        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        await res.arrayBuffer();
+        latency.push(Date.now() - t0);
+        counts[res.status] = (counts[res.status] ?? 0) + 1;
+      });
+      const healthy = (await fetch(`${publicUrl}/healthz`)).status === 200;
+      const settled = await Promise.all(flowIds.map((id) => cascade.result(id) as Promise<{ status: string }>));
+      sections['webhook load'] = {
+        receipts: burst,
+        receiptsPerSec: (burst / wall) * 1000,
+        accepted200: counts[200] ?? 0,
+        rejected401: counts[401] ?? 0,
+        rejected400: counts[400] ?? 0,
+        other: burst - (counts[200] ?? 0) - (counts[401] ?? 0) - (counts[400] ?? 0),
+        latencyP99VsEngine: ratio(percentile(latency, 99), engine.startToActivityP50),
+        receiverStillHealthy: healthy ? 1 : 0,
+        flowsDelivered: settled.filter((r) => r.status === 'delivered').length,
+        flowsWaiting: waiting,
+      };
+    }
 
     const happy = sections['happy path'];
     const targets = [

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const report = await runBench({
     flows: full ? 2000 : 200,
     concurrency: full ? 100 : 50,
+    webhookBurst: full ? 20_000 : 2_000,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(formatReport(report));
