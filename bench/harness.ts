@@ -253,7 +253,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         counts[res.status] = (counts[res.status] ?? 0) + 1;
       });
       const healthy = (await fetch(`${publicUrl}/healthz`)).status === 200;
-      const settled = await Promise.all(flowIds.map((id) => cascade.result(id) as Promise<{ status: string }>));
+      const settled = await Promise.all(
+        flowIds.map(
+          (id) =>
+            cascade.result(id) as Promise<{
+              status: string;
+              attempts: { status: string; error?: { message: string } }[];
+            }>,
+        ),
+      );
+      for (const r of settled.filter((r) => r.status !== 'delivered')) {
+        log(`  not delivered: ${r.status} ${JSON.stringify(r.attempts.map((a) => [a.status, a.error?.message]))}`);
+      }
       sections['webhook load'] = {
         receipts: burst,
         receiptsPerSec: (burst / wall) * 1000,
