@@ -1,8 +1,8 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { HttpService } from '../http-server/service';
-import { timingSafeEqual } from 'node:crypto';
 import { type Payload, type PayloadCodec } from '@temporalio/common';
 import { BodyTooLargeError, readBody } from '../http-server/body';
+import { secretsEqual } from '../security/constant-time';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -82,9 +82,7 @@ function toJson(p: Payload): JsonPayload {
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const want = Buffer.from(token);
-  return given.length === want.length && timingSafeEqual(given, want);
+  return secretsEqual(header?.startsWith('Bearer ') ? header.slice(7) : '', token);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

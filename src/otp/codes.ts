@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /**
  * OTP codes derived, never stored: code = digits of HMAC-SHA256(secret, workflow id + run id).
@@ -43,11 +43,4 @@ export function sealOtpCode(secret: string | Buffer, workflowId: string, code: s
 function sealWith(key: Buffer, workflowId: string, code: string): string {
   const mac = createHmac('sha256', key).update(`otp-seal|${workflowId}|${code}`).digest('base64url');
   return `otp1.${code.length}.${mac}`;
-}
-
-/** Constant-time string comparison for equal-format values. */
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -29,7 +29,3 @@ export function statusMapper<W extends string>(table: Record<W, DeliveryState>) 
   return (raw: string): DeliveryState =>
     Object.prototype.hasOwnProperty.call(table, raw) ? table[raw as W] : 'unknown';
 }
-
-export function isTerminal(state: DeliveryState): boolean {
-  return state === 'delivered' || state === 'failed';
-}

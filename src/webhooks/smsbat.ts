@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
 import { ProviderError } from '../providers/errors';
 import { parseSmsbatWebhook } from '../providers/smsbat/client';
 import { type ReceiptRoutes } from '../routing/receipt-routes';
+import { secretsEqual } from '../security/constant-time';
 import { reply, type Reply } from './http';
 
 /**
@@ -18,7 +18,7 @@ export async function handleSmsbat(
 ): Promise<Reply> {
   const header = req.headers['x-webhook-token'];
   const given = pathToken ?? (Array.isArray(header) ? header[0] : header);
-  if (!given || !sameSecret(given, deps.token)) return reply(401, { error: 'bad or missing webhook token' });
+  if (!given || !secretsEqual(given, deps.token)) return reply(401, { error: 'bad or missing webhook token' });
 
   let json: unknown;
   try {
@@ -36,10 +36,4 @@ export async function handleSmsbat(
   const routed = await deps.routes.route(status);
   // A finished router already forwarded this message's final receipt: a duplicate, acknowledged.
   return reply(200, { ok: true, duplicate: !routed });
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -23,21 +23,17 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
   const flow: FlowControl = { canceled: false, expired: false };
   const chain = new FallbackChain(flow);
   let outcome: DeliveryResult['status'] | undefined;
-  let scheduled = params.sendAt !== undefined;
 
   setHandler(cancelSignal, () => void (flow.canceled = true));
-  setHandler(statusQuery, () => ({
-    ...chain.progress(outcome),
-    ...(scheduled ? { phase: 'scheduled' as const } : {}),
-  }));
+  setHandler(statusQuery, () => chain.progress(outcome));
 
   if (params.sendAt !== undefined) {
     const waitMs = Date.parse(params.sendAt) - Date.now();
     if (waitMs > 0) {
+      chain.phase = 'scheduled';
       showDetails(`scheduled: first send at ${params.sendAt}`);
       await condition(() => flow.canceled || flow.expired, waitMs, { summary: `sendAt ${params.sendAt}` });
     }
-    scheduled = false;
   }
 
   // The TTL is the message's: it runs from the first send, not from a scheduled start.

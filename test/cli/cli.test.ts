@@ -2,22 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { createLocalEnvironment, SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
-import { simEnv, startHarness, uniqueId, uniquePhone, type Harness } from '../support/cascade';
+import { SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
+import { simEnv, uniqueId, uniquePhone, useLocalHarness } from '../support/cascade';
 
 /** The `temporal-cascade` command, run as a user runs it, against the dev server. */
 describe('temporal-cascade CLI', () => {
-  let env: TestWorkflowEnvironment;
-  let h: Harness;
-  beforeAll(async () => {
-    env = await createLocalEnvironment();
-    h = await startHarness(env);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  const t = useLocalHarness();
 
   function cli(...args: string[]): Promise<{ code: number; lines: string[] }> {
     return new Promise((resolve) => {
@@ -27,9 +17,9 @@ describe('temporal-cascade CLI', () => {
         {
           env: {
             ...process.env,
-            ...simEnv(h.sim),
-            TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
-            TEMPORAL_TASK_QUEUE: h.taskQueue,
+            ...simEnv(t.h.sim),
+            TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? t.env.address,
+            TEMPORAL_TASK_QUEUE: t.h.taskQueue,
           },
         },
         (err, stdout) => {
@@ -60,7 +50,7 @@ describe('temporal-cascade CLI', () => {
     );
     expect(code).toBe(0);
     expect(json(lines.at(-1)!)).toMatchObject({ status: 'delivered', deliveredBy: { channel: 'smsbat' } });
-    expect(h.sim.messages('smsbat').find((m) => m.recipient === phone)?.text).toBe('Hello from the CLI');
+    expect(t.h.sim.messages('smsbat').find((m) => m.recipient === phone)?.text).toBe('Hello from the CLI');
   });
 
   test('otp start, a wrong code (exit 1), the right code (exit 0)', async () => {
@@ -70,7 +60,7 @@ describe('temporal-cascade CLI', () => {
     const { id } = json(started.lines[0]) as { id: string };
     let text: string | undefined;
     for (let i = 0; i < 200 && !text; i++) {
-      text = h.sim.messages('reach').find((m) => m.recipient === phone)?.text;
+      text = t.h.sim.messages('reach').find((m) => m.recipient === phone)?.text;
       if (!text) await new Promise((r) => setTimeout(r, 50));
     }
     const codeSent = /(\d{6})/.exec(text!)![1];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type Worker } from '@temporalio/worker';
 import { loadConfig, type CascadeConfig } from '../../src/config';
+import { createLocalEnvironment } from '../../src/testing/environment';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { simulatorEnv } from '../../src/testing/testbed';
 import { createCascadeWorker } from '../../src/worker';
@@ -64,4 +65,24 @@ export function uniquePhone(): string {
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * The usual file setup: a local (dev-server) environment and a harness on it, both closed after
+ * the file. Read `t.env` and `t.h` inside tests (they are set in beforeAll).
+ */
+export function useLocalHarness(options: Parameters<typeof startHarness>[1] = {}): {
+  env: TestWorkflowEnvironment;
+  h: Harness;
+} {
+  const t = {} as { env: TestWorkflowEnvironment; h: Harness };
+  beforeAll(async () => {
+    t.env = await createLocalEnvironment();
+    t.h = await startHarness(t.env, options);
+  });
+  afterAll(async () => {
+    await t.h?.close();
+    await t.env?.teardown();
+  });
+  return t;
 }

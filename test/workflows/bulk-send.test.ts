@@ -1,24 +1,13 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { bulkMessagesQuery, progressQuery } from '../../src/shared/messages';
 import { type BulkProgress } from '../../src/shared/types';
-import { createLocalEnvironment } from '../../src/testing/environment';
 import { bulkSend } from '../../src/workflows';
-import { startHarness, uniqueId, type Harness } from '../support/cascade';
+import { uniqueId, useLocalHarness } from '../support/cascade';
 
 describe('bulkSend (dev server, simulator)', () => {
-  let env: TestWorkflowEnvironment;
-  let h: Harness;
-  beforeAll(async () => {
-    env = await createLocalEnvironment();
-    h = await startHarness(env);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  const t = useLocalHarness();
 
   test('20 000 messages from a CSV file: SMSBAT requests of ≤ 1000, all accounted for, bounded histories', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bulk-'));
@@ -27,8 +16,8 @@ describe('bulkSend (dev server, simulator)', () => {
     writeFileSync(file, `id,phone,text\n${rows.join('\n')}\n`);
     const bulkId = uniqueId('campaign');
 
-    const handle = await env.client.workflow.start(bulkSend, {
-      taskQueue: h.taskQueue,
+    const handle = await t.env.client.workflow.start(bulkSend, {
+      taskQueue: t.h.taskQueue,
       workflowId: `bulk:${bulkId}`,
       args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, file: { path: file }, ratePerSecond: 10_000 }],
     });
@@ -47,19 +36,19 @@ describe('bulkSend (dev server, simulator)', () => {
     // Progress was visible while it ran.
     expect(seen.some((p) => p.sent > 0 && p.sent < 20_000)).toBe(true);
 
-    const sends = h.sim.requests('smsbat').filter((r) => r.method === 'POST');
+    const sends = t.h.sim.requests('smsbat').filter((r) => r.method === 'POST');
     const sizes = sends.map((r) => JSON.parse(r.rawBody).length as number);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(20_000);
-    expect(new Set(h.sim.messages('smsbat').map((m) => m.trackingKey)).size).toBe(20_000);
+    expect(new Set(t.h.sim.messages('smsbat').map((m) => m.trackingKey)).size).toBe(20_000);
 
     // Per-message states live in the chunks; every history stays far below 10 000 events.
-    const chunk = env.client.workflow.getHandle(`bulk:${bulkId}:chunk:0`);
+    const chunk = t.env.client.workflow.getHandle(`bulk:${bulkId}:chunk:0`);
     const states = await chunk.query(bulkMessagesQuery);
     expect(states).toHaveLength(5000);
     expect(states[0]).toMatchObject({ id: 'm-0', state: 'delivered', providerMessageId: expect.any(String) });
     for (const id of [`bulk:${bulkId}`, ...[0, 5000, 10000, 15000].map((c) => `bulk:${bulkId}:chunk:${c}`)]) {
-      const { events } = await env.client.workflow.getHandle(id).fetchHistory();
+      const { events } = await t.env.client.workflow.getHandle(id).fetchHistory();
       expect(events!.length).toBeLessThan(10_000);
     }
   }, 180_000);
@@ -71,8 +60,8 @@ describe('bulkSend (dev server, simulator)', () => {
       phone: `+23767${1000001 + i * 10}`,
       text: `Hi ${i}`,
     }));
-    const handle = await env.client.workflow.start(bulkSend, {
-      taskQueue: h.taskQueue,
+    const handle = await t.env.client.workflow.start(bulkSend, {
+      taskQueue: t.h.taskQueue,
       workflowId: `bulk:${bulkId}`,
       args: [{ bulkId, step: { channel: 'reach', src: 'Shop' }, messages, batchSize: 10, ratePerSecond: 20 }],
     });
@@ -80,14 +69,14 @@ describe('bulkSend (dev server, simulator)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const paused = await handle.query(progressQuery);
     expect(paused.paused).toBe(true);
-    const sentWhilePaused = h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length;
+    const sentWhilePaused = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length;
     await new Promise((r) => setTimeout(r, 1000));
-    expect(h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length).toBe(sentWhilePaused);
+    expect(t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length).toBe(sentWhilePaused);
     expect(sentWhilePaused).toBeLessThan(30);
 
     await handle.signal('resume');
     const final = await handle.result();
     expect(final).toMatchObject({ total: 30, sent: 30, delivered: 30, failed: 0 });
-    expect(h.sim.messages('reach').filter((m) => m.trackingKey === bulkId)).toHaveLength(30);
+    expect(t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId)).toHaveLength(30);
   }, 60_000);
 });

@@ -1,26 +1,14 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { sealOtpCode } from '../../src/otp/codes';
 import { cancelSignal, resendUpdate, stateQuery, verifyUpdate } from '../../src/shared/messages';
 import { type OtpInput } from '../../src/shared/schemas';
-import { createLocalEnvironment } from '../../src/testing/environment';
 import { otpVerification } from '../../src/workflows';
 import { decodedHistory } from '../support/history';
-import { startHarness, TEST_OTP_SECRET, uniqueId, uniquePhone, type Harness } from '../support/cascade';
+import { TEST_OTP_SECRET, uniqueId, uniquePhone, useLocalHarness } from '../support/cascade';
 
 // Updates need the real server: the time-skipping server does not skip time while one waits.
 describe('otpVerification (dev server, simulator over real sockets)', () => {
-  let env: TestWorkflowEnvironment;
-  let h: Harness;
-
-  beforeAll(async () => {
-    env = await createLocalEnvironment();
-    h = await startHarness(env);
-  });
-  afterAll(async () => {
-    await h?.close();
-    await env?.teardown();
-  });
+  const t = useLocalHarness();
 
   function input(overrides: Partial<OtpInput> = {}): OtpInput {
     return {
@@ -33,10 +21,10 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
   }
 
   async function start(i: OtpInput) {
-    const handle = await env.client.workflow.start(otpVerification, {
+    const handle = await t.env.client.workflow.start(otpVerification, {
       args: [i],
       workflowId: `otp:${i.trackingId}`,
-      taskQueue: h.taskQueue,
+      taskQueue: t.h.taskQueue,
     });
     return { handle, workflowId: handle.workflowId };
   }
@@ -44,7 +32,7 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
   /** The code as the user sees it: read from the text the provider received. */
   async function codeSentTo(phone: string, nth = 1): Promise<string> {
     for (let i = 0; i < 200; i++) {
-      const sent = h.sim.messages().filter((m) => m.recipient === phone);
+      const sent = t.h.sim.messages().filter((m) => m.recipient === phone);
       if (sent.length >= nth) return /(\d{4,10})/.exec(sent[nth - 1].text ?? '')![1];
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -152,7 +140,7 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
       codeLength: 10,
       steps: [{ channel: 'smsbat', fromName: 'MyApp', deliveryTimeout: '1s' }, { channel: 'email' }],
     });
-    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'fail' } });
+    t.h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: { kind: 'fail' } });
     const { handle } = await start(i);
     const code = await codeSentTo(i.recipient.phone!);
     expect(await codeSentTo('history@example.com')).toBe(code);

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { secretsEqual } from '../../security/constant-time';
 
 /** A callback's form parameters; a parameter sent several times has several values. */
 export type ReachSignatureParams = Record<string, string | string[]>;
@@ -42,11 +43,11 @@ export function validateReachSignature(check: ReachSignatureCheck): boolean {
     const actual = createHash('sha256')
       .update(check.rawBody ?? '', 'utf8')
       .digest('hex');
-    if (!safeEqual(actual, bodyHash)) return false;
+    if (!secretsEqual(actual, bodyHash)) return false;
     params = {};
   }
   const matches = portVariants(check.url).map((url) =>
-    safeEqual(computeReachSignature(check.apiKey, url, params), check.signature),
+    secretsEqual(computeReachSignature(check.apiKey, url, params), check.signature),
   );
   return matches.some(Boolean);
 }
@@ -71,10 +72,4 @@ function portVariants(url: string): [string, string] {
 function queryParam(url: string, name: string): string | undefined {
   const query = url.split('#')[0].split('?').slice(1).join('?');
   return new URLSearchParams(query).get(name) ?? undefined;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }

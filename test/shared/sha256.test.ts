@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sha256Hex } from '../src/shared/sha256';
+import { sha256Hex } from '../../src/shared/sha256';
 
 describe('sha256Hex (workflow-safe SHA-256)', () => {
   test.each(['', 'abc', 'otp1.6.' + 'x'.repeat(43), 'é€ж'.repeat(30), 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64)])(
