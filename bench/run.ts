@@ -6,9 +6,11 @@ import { formatReport, runBench } from './harness';
 async function main(): Promise<void> {
   const full = process.argv.includes('--full');
   const report = await runBench({
-    flows: full ? 2000 : 200,
-    concurrency: full ? 100 : 50,
+    flows: full ? 1000 : 200,
+    concurrency: 50,
     webhookBurst: full ? 20_000 : 2_000,
+    inFlight: full ? 10_000 : undefined,
+    bulk: full ? 100_000 : undefined,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(formatReport(report));

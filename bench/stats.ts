@@ -4,7 +4,11 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Runs `count` tasks with at most `concurrency` in flight; returns the wall time in ms. */
+/**
+ * Runs `count` tasks with at most `concurrency` in flight; returns the wall time in ms. After a
+ * task fails no new one starts, and the first error is thrown once those in flight have settled
+ * (so nothing is left calling a server the caller is about to stop).
+ */
 export async function runConcurrently(
   count: number,
   concurrency: number,
@@ -12,11 +16,19 @@ export async function runConcurrently(
 ): Promise<number> {
   const started = Date.now();
   let next = 0;
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await task(next++);
+      while (next < count && !failure) {
+        try {
+          await task(next++);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }),
   );
+  if (failure) throw failure.error;
   return Date.now() - started;
 }
 

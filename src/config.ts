@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   CASCADE_METRICS_ADDRESS: optionalString,
   /** A prebuilt workflow bundle (`npm run build:bundle`); bundled at start when unset. */
   CASCADE_WORKFLOW_BUNDLE: optionalString,
+  /** Workflows the worker keeps in memory between tasks (the SDK sizes it from the heap when unset). */
+  CASCADE_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).optional(),
+  ),
 
   /** Payload encryption keys, current first: `k2:<base64 32 bytes>,k1:<…>` (or a file of them). */
   CASCADE_ENCRYPTION_KEYS: optionalString,
@@ -114,7 +118,7 @@ export interface CascadeConfig {
   otpSecret?: string;
   /** Payload encryption keys; payloads are stored in clear when absent. */
   encryption?: KeyRing;
-  worker: { metricsAddress?: string; workflowBundle?: string };
+  worker: { metricsAddress?: string; workflowBundle?: string; maxCachedWorkflows?: number };
   codecServer: { port: number; allowOrigins: string[]; token?: string };
   webhooks: { publicUrl?: string; smsbatToken?: string; host: string; port: number };
   providerTimeoutMs: number;
@@ -200,7 +204,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         .filter(Boolean),
       token: e.CODEC_SERVER_TOKEN,
     },
-    worker: { metricsAddress: e.CASCADE_METRICS_ADDRESS, workflowBundle: e.CASCADE_WORKFLOW_BUNDLE },
+    worker: {
+      metricsAddress: e.CASCADE_METRICS_ADDRESS,
+      workflowBundle: e.CASCADE_WORKFLOW_BUNDLE,
+      maxCachedWorkflows: e.CASCADE_MAX_CACHED_WORKFLOWS,
+    },
     webhooks: {
       publicUrl: e.CASCADE_PUBLIC_WEBHOOK_URL,
       smsbatToken: e.CASCADE_SMSBAT_WEBHOOK_TOKEN,

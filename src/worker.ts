@@ -29,6 +29,7 @@ export async function createCascadeWorker(
     taskQueue: temporal.taskQueue,
     plugins: [plugin],
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    ...(config.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.maxCachedWorkflows } : {}),
     ...options.worker,
   });
   return {

@@ -57,6 +57,13 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/CASCADE_OTP_SECRET/);
   });
 
+  test('the worker cache size: a whole number, or the SDK default when empty', () => {
+    const off = { CASCADE_ENCRYPTION: 'off' };
+    expect(loadConfig({ ...off, CASCADE_MAX_CACHED_WORKFLOWS: '250' }).worker.maxCachedWorkflows).toBe(250);
+    expect(loadConfig({ ...off, CASCADE_MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBeUndefined();
+    expect(() => loadConfig({ ...off, CASCADE_MAX_CACHED_WORKFLOWS: '1e3' })).toThrow(/CASCADE_MAX_CACHED_WORKFLOWS/);
+  });
+
   test('half-configured credentials are an error, not a silently missing provider', () => {
     expect(() => loadConfig({ REACH_API_USER: 'u' })).toThrow(/REACH_API_USER and REACH_API_KEY/);
     expect(() => loadConfig({ SMSBAT_USERNAME: 'u' })).toThrow(/SMSBAT_USERNAME and SMSBAT_PASSWORD/);

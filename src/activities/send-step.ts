@@ -42,14 +42,22 @@ export function createSendStep(deps: ActivityDeps) {
             },
             { route: step.route },
           );
+          let receiptPushed = false;
           if (deps.receiptRouting) {
             // Best effort, never a reason to retry: the message is accepted, and a retried send
             // would be a second SMS. Without the claim, polling still settles the step.
-            await new ReceiptRoutes(Context.current().client, info.taskQueue)
+            receiptPushed = await new ReceiptRoutes(Context.current().client, info.taskQueue)
               .claim('smsbat', sent.messageId, flow.workflowId)
-              .catch((err: unknown) => log.warn('could not claim SMSBAT receipts', { error: String(err) }));
+              .then(() => true)
+              .catch((err: unknown) => {
+                log.warn('could not claim SMSBAT receipts', { error: String(err) });
+                return false;
+              });
           }
-          return result('smsbat', sent.messageId, pending('smsbat', sent.messageId, 'accepted'));
+          return {
+            ...result('smsbat', sent.messageId, pending('smsbat', sent.messageId, 'accepted')),
+            receiptPushed,
+          };
         }
         case 'reach': {
           if (!deps.reach) throw notConfigured('reach');
@@ -57,7 +65,11 @@ export function createSendStep(deps: ActivityDeps) {
             const existing = await deps.reach.list({ bulkIdentifier: idempotencyKey, dest: recipient.phone! });
             if (existing.length > 0) {
               const item = existing[0];
-              return { ...result('reach', item.messageId, reachItemToStatus(item)), adopted: true };
+              return {
+                ...result('reach', item.messageId, reachItemToStatus(item)),
+                adopted: true,
+                receiptPushed: deps.reachCallbackUrl !== undefined,
+              };
             }
           }
           const item = await deps.reach.create({
@@ -69,7 +81,10 @@ export function createSendStep(deps: ActivityDeps) {
             maxPrice: step.maxPrice,
             validityPeriod: ttlSeconds === undefined ? undefined : Math.min(ttlSeconds, REACH_MAX_VALIDITY),
           });
-          return result('reach', item.messageId, reachItemToStatus(item));
+          return {
+            ...result('reach', item.messageId, reachItemToStatus(item)),
+            receiptPushed: deps.reachCallbackUrl !== undefined,
+          };
         }
         case 'email': {
           if (!deps.email) throw notConfigured('email');

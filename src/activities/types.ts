@@ -30,6 +30,8 @@ export interface SendStepResult {
   sentAt: string;
   /** True when a retried send found the message already accepted and adopted it. */
   adopted?: boolean;
+  /** True when the provider will push this message's receipt to the webhook receiver. */
+  receiptPushed?: boolean;
 }
 
 export interface CheckDeliveryInput {

@@ -26,7 +26,14 @@ export const RecipientSchema = z
   .strict()
   .refine((r) => r.phone !== undefined || r.email !== undefined, 'needs a phone or an email');
 
-const stepBase = { deliveryTimeout: positiveDuration.optional() };
+const stepBase = {
+  deliveryTimeout: positiveDuration.optional(),
+  /**
+   * The first status poll after the send (polls back off from there). Default: 5 s, or 1 min when
+   * the provider pushes this message's receipt to the webhook receiver (polling is then the safety net).
+   */
+  pollAfter: positiveDuration.optional(),
+};
 
 export const SmsbatStepSchema = z
   .object({
@@ -159,8 +166,8 @@ export const BulkSendInputSchema = z
       .optional(),
     /** Messages per provider request (SMSBAT accepts up to 1000). */
     batchSize: z.number().int().min(1).max(1000).default(BULK_DEFAULTS.batchSize),
-    /** Messages per second sent to the provider. */
-    ratePerSecond: z.number().positive().max(10_000).default(BULK_DEFAULTS.ratePerSecond),
+    /** Messages per second sent to the provider (the cap only catches typos: ask your provider for its limit). */
+    ratePerSecond: z.number().positive().max(100_000).default(BULK_DEFAULTS.ratePerSecond),
     /** How long to keep checking statuses after the last send. */
     trackFor: duration.default(BULK_DEFAULTS.trackFor),
   })

@@ -12,7 +12,7 @@ import { toMs } from '../shared/durations';
 import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../shared/messages';
 import { type BulkMessageState, type BulkProgress } from '../shared/types';
 import { chunkProgressSignal } from './bulk-signals';
-import { BULK_POLL, BULK_SEND, RECEIPT_POLL } from './policies';
+import { BULK_BATCHES_IN_FLIGHT, BULK_POLL, BULK_RATE_SLACK_MS, BULK_SEND, RECEIPT_POLL } from './policies';
 
 const { sendBulkBatch } = proxyActivities<CascadeActivities>(BULK_SEND);
 const { checkBulkStatuses } = proxyActivities<CascadeActivities>(BULK_POLL);
@@ -36,14 +36,16 @@ export interface BulkChunkInput {
  * Per-message states live here (query `messages`); the parent only adds up counts.
  */
 export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
-  const states: BulkMessageState[] = [];
+  // One slot per batch, so batches that finish out of order keep the messages in order.
+  const batches: BulkMessageState[][] = [];
+  const states = () => batches.flat();
   let paused = input.paused ?? false;
   let canceled = false;
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(cancelSignal, () => void (canceled = true));
-  setHandler(bulkMessagesQuery, () => states);
-  const progress = (): BulkProgress => count(states, input.count, paused, canceled);
+  setHandler(bulkMessagesQuery, states);
+  const progress = (): BulkProgress => count(states(), input.count, paused, canceled);
   setHandler(progressQuery, progress);
   const parent = workflowInfo().parent;
   const report = async () => {
@@ -55,32 +57,56 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
       );
   };
 
-  for (let sent = 0; sent < input.count;) {
-    await condition(() => !paused || canceled);
-    if (canceled) break;
+  // The campaign's rate: when the next batch may go were batches spread evenly. It is held on
+  // average, sleeping only once a whole BULK_RATE_SLACK_MS ahead: short server timers fire late
+  // (about a second on the dev server), so a timer per batch would cap a campaign near a batch a second.
+  let nextAt = Date.now();
+  let reportedAt = 0;
+  // Up to BULK_BATCHES_IN_FLIGHT provider requests at once: one at a time, the workflow tasks
+  // between batches would cost more than the requests themselves.
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  for (let sent = 0, batch = 0; sent < input.count; batch++) {
+    await condition(() => failure !== undefined || ((!paused || canceled) && inFlight.size < BULK_BATCHES_IN_FLIGHT));
+    if (canceled || failure !== undefined) break;
     const n = Math.min(input.batchSize, input.count - sent);
     const started = Date.now();
-    states.push(
-      ...(await sendBulkBatch.executeWithOptions(
+    const send = sendBulkBatch
+      .executeWithOptions(
         {
           ...BULK_SEND,
           summary: `${input.step.channel}: send messages ${input.offset + sent + 1}–${input.offset + sent + n}`,
         },
         [{ bulkId: input.bulkId, step: input.step, ...batchSource(input, sent, n) }],
-      )),
-    );
+      )
+      .then((done) => {
+        batches[batch] = done;
+        // At most once a second, and not awaited: the parent's running count must not hold up sending.
+        if (Date.now() - reportedAt >= 1000) {
+          reportedAt = Date.now();
+          void report().catch(() => undefined);
+        }
+      })
+      .finally(() => inFlight.delete(send));
+    // A batch that failed for good (after its retries) stops the sending and fails the chunk.
+    send.catch((err: unknown) => void (failure ??= err));
+    inFlight.add(send);
     sent += n;
-    await report();
-    // The campaign's rate: a batch of n messages takes at least n / rate seconds.
-    const spacing = Math.ceil((n / input.ratePerSecond) * 1000) - (Date.now() - started);
-    if (sent < input.count && spacing > 0) await sleep(spacing, { summary: 'rate limit' });
+    // A pause or slow sends earn no credit: the schedule restarts from this batch.
+    nextAt = Math.max(nextAt, started) + (n / input.ratePerSecond) * 1000;
+    const ahead = Math.ceil(nextAt - Date.now());
+    if (sent < input.count && ahead >= BULK_RATE_SLACK_MS) await sleep(ahead, { summary: 'rate limit' });
   }
+  await condition(() => inFlight.size === 0);
+  if (failure !== undefined) throw failure;
+  await report();
 
   const until = Date.now() + toMs(input.trackFor);
   let wait: number = RECEIPT_POLL.firstMs;
-  while (!canceled && states.some((s) => s.state === 'pending') && Date.now() < until) {
+  const all = states();
+  while (!canceled && all.some((s) => s.state === 'pending') && Date.now() < until) {
     await condition(() => canceled, Math.min(wait, Math.max(RECEIPT_POLL.minMs, until - Date.now())));
-    const pending = states.filter((s) => s.state === 'pending' && s.providerMessageId);
+    const pending = all.filter((s) => s.state === 'pending' && s.providerMessageId);
     for (let i = 0; i < pending.length; i += 1000) {
       const group = pending.slice(i, i + 1000);
       try {

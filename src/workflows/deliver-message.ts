@@ -37,11 +37,10 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
   }
 
   // The TTL is the message's: it runs from the first send, not from a scheduled start.
-  let ttl: { cancel(): void } | undefined;
   if (params.ttl !== undefined) {
     const ttlMs = toMs(params.ttl);
     flow.deadline = Date.now() + ttlMs;
-    ttl = startDeadline(ttlMs, `TTL ${formatDuration(ttlMs)}: no step starts after this`, () => {
+    startDeadline(ttlMs, `TTL ${formatDuration(ttlMs)}: no step starts after this`, () => {
       flow.expired = true;
     });
   }
@@ -52,11 +51,12 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
     startStep: 0,
     recipient: params.recipient,
     content: { kind: 'text', text: params.text },
+    last: true,
   });
   outcome = result === 'stopped' ? 'canceled' : result;
 
   if (outcome === 'canceled') await cancelAtProviders(chain);
-  ttl?.cancel();
+  // The TTL timer is not cancelled: the run ends here and the server drops it (one event fewer).
   showStatus(outcome);
   showDetails(outcome);
   return { status: outcome, deliveredBy: chain.deliveredBy(), attempts: chain.attempts };

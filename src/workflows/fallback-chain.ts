@@ -1,10 +1,11 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CascadeActivities, MessageContent, SendStepResult } from '../activities/types';
 import { DEFAULT_DELIVERY_TIMEOUT, type Recipient, type Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
 import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
 import { POLL, RECEIPT_POLL, SEND } from './policies';
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
+import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
 
 const sender = proxyActivities<CascadeActivities>(SEND);
@@ -27,6 +28,8 @@ export interface ChainRun {
   content: MessageContent;
   /** Stops the run at its next wake-up (an OTP resend superseding it, an approved code). */
   stopped?: () => boolean;
+  /** The workflow ends right after this run: a poll timer a receipt beat is left, not cancelled. */
+  last?: boolean;
 }
 
 export type ChainOutcome = DeliveryResult['status'] | 'stopped';
@@ -40,10 +43,25 @@ export class FallbackChain {
   private readonly inbox = new ReceiptInbox(this.attempts);
   phase: FlowPhase = 'sending';
   currentStep?: number;
+  /** The poll timer of a wait a receipt ended, still running (see `conditionOrTimer`). */
+  private openTimer?: { cancel(): void };
 
   constructor(private readonly flow: FlowControl) {}
 
   async run(run: ChainRun): Promise<ChainOutcome> {
+    try {
+      return await this.runSteps(run);
+    } finally {
+      if (!run.last) this.closeTimer();
+    }
+  }
+
+  private closeTimer(): void {
+    this.openTimer?.cancel();
+    this.openTimer = undefined;
+  }
+
+  private async runSteps(run: ChainRun): Promise<ChainOutcome> {
     for (let i = run.startStep; i < run.steps.length; i++) {
       const halt = this.halted(run);
       if (halt) return halt;
@@ -51,9 +69,10 @@ export class FallbackChain {
       const step = run.steps[i];
       this.currentStep = i;
       showChannel(step.channel);
-      const attempt = await this.send(run, step, i);
-      if (!attempt) continue;
-      const outcome = await this.awaitReceipt(run, step, attempt);
+      this.closeTimer();
+      const sent = await this.send(run, step, i);
+      if (!sent) continue;
+      const outcome = await this.awaitReceipt(run, step, sent.attempt, firstPollMs(step, sent.receiptPushed));
       if (outcome !== 'next') return outcome;
     }
     if (this.deliveredBy(run.sendNo)) return 'delivered';
@@ -87,7 +106,11 @@ export class FallbackChain {
     return undefined;
   }
 
-  private async send(run: ChainRun, step: Step, stepIndex: number): Promise<Attempt | undefined> {
+  private async send(
+    run: ChainRun,
+    step: Step,
+    stepIndex: number,
+  ): Promise<{ attempt: Attempt; receiptPushed: boolean } | undefined> {
     this.phase = 'sending';
     showDetails(`${describeStep(step)}: sending (step ${stepIndex + 1} of ${run.steps.length})`);
     const attempt: Attempt = {
@@ -138,18 +161,23 @@ export class FallbackChain {
     attempt.status = 'pending';
     applyStatus(attempt, result.initial);
     this.inbox.claim(attempt);
-    return attempt;
+    return { attempt, receiptPushed: result.receiptPushed === true };
   }
 
   /** Returns 'next' to fall back, or the flow's outcome. */
-  private async awaitReceipt(run: ChainRun, step: Step, attempt: Attempt): Promise<ChainOutcome | 'next'> {
+  private async awaitReceipt(
+    run: ChainRun,
+    step: Step,
+    attempt: Attempt,
+    firstPoll: number,
+  ): Promise<ChainOutcome | 'next'> {
     this.phase = 'waiting_for_receipt';
     const timeoutMs = toMs(step.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT);
     const until = Date.now() + timeoutMs;
     const pollUntil = Date.now() + RECEIPT_POLL.horizonMs;
     const label = describeStep(step);
     showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
-    let pollMs: number = RECEIPT_POLL.firstMs;
+    let pollMs = firstPoll;
     // A late receipt for an earlier step does not end this wait: the message in flight was sent
     // and costs money, so its own receipt is awaited (up to its timeout) and shows in the result.
     const wake = () => isSettled(attempt) || this.halted(run) !== undefined;
@@ -162,9 +190,13 @@ export class FallbackChain {
       if (left > 0) {
         // Within the polling horizon: sleep until the next poll. Past it: until the deadline.
         const wait = Date.now() < pollUntil ? Math.min(pollMs, left) : left;
-        const woke = await condition(wake, Math.max(RECEIPT_POLL.minMs, wait), {
-          summary: `${label}: receipt, or ${wait === left ? 'deadline' : 'poll'} in ${formatDuration(wait)}`,
-        });
+        this.closeTimer();
+        const { woke, timer } = await conditionOrTimer(
+          wake,
+          Math.max(RECEIPT_POLL.minMs, wait),
+          `${label}: receipt, or ${wait === left ? 'deadline' : 'poll'} in ${formatDuration(wait)}`,
+        );
+        this.openTimer = timer;
         if (woke) continue;
       }
       await this.poll(attempt);
@@ -191,6 +223,11 @@ export class FallbackChain {
       if (!(err instanceof ActivityFailure)) throw err;
     }
   }
+}
+
+function firstPollMs(step: Step, receiptPushed: boolean): number {
+  if (step.pollAfter !== undefined) return toMs(step.pollAfter);
+  return receiptPushed ? RECEIPT_POLL.pushedFirstMs : RECEIPT_POLL.firstMs;
 }
 
 function settledMs(a: Attempt): number {

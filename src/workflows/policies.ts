@@ -28,10 +28,20 @@ export const OTP_PREPARE: ActivityOptions = {
 /**
  * Receipt wait: the webhook signal wakes the workflow at once; polling backs off from 5 s to 60 s
  * (SMSBAT's page: poll every 5–10 s with backoff, never more than once a second, never forever).
- * Past `horizonMs` after the send the workflow stops polling and waits for the receipt alone,
- * with one last poll at the step's deadline: a 7-day survey costs ~20 polls, not 10 000.
+ * When the provider pushes the receipt to our webhook receiver, the first poll waits
+ * `pushedFirstMs`: the webhook normally settles the step long before, and 10 000 flows in flight
+ * must not poll every 5 s. Past `horizonMs` after the send the workflow stops polling and waits
+ * for the receipt alone, with one last poll at the step's deadline: a 7-day survey costs ~20
+ * polls, not 10 000. A step's `pollAfter` overrides the first delay.
  */
-export const RECEIPT_POLL = { firstMs: 5_000, factor: 2, maxMs: 60_000, minMs: 1_000, horizonMs: 15 * 60_000 } as const;
+export const RECEIPT_POLL = {
+  firstMs: 5_000,
+  pushedFirstMs: 60_000,
+  factor: 2,
+  maxMs: 60_000,
+  minMs: 1_000,
+  horizonMs: 15 * 60_000,
+} as const;
 
 /**
  * How long a receipt router waits for the send activity to name the owner of a message id. The
@@ -57,6 +67,11 @@ export const BULK_READ: ActivityOptions = {
   startToCloseTimeout: '5m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
 };
+
+/** How far a bulk send may run ahead of its even rate before it sleeps (its rate is an average over this). */
+export const BULK_RATE_SLACK_MS = 1000;
+/** Provider requests of one bulk chunk in flight at once (the rate limit still holds). */
+export const BULK_BATCHES_IN_FLIGHT = 4;
 
 /** Messages per child workflow of a bulk send, and children per run before continue-as-new. */
 export const BULK_CHUNK_SIZE = 5000;

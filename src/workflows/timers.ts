@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
 
 /**
  * A durable timer that calls `onFire` when it elapses, running beside the workflow's main line
@@ -13,4 +13,28 @@ export function startDeadline(ms: number, summary: string, onFire: () => void): 
       if (!isCancellation(err)) throw err;
     });
   return { cancel: () => scope.cancel() };
+}
+
+/**
+ * `condition(fn, ms)`, except that when `fn` comes true first its timer is handed back still
+ * running instead of being cancelled. A workflow about to end can leave it (the server drops it
+ * with the run; cancelling would write one more history event); one that goes on waiting must
+ * `cancel()` it, or it fires later for nothing.
+ */
+export async function conditionOrTimer(
+  fn: () => boolean,
+  ms: number,
+  summary: string,
+): Promise<{ woke: boolean; timer?: { cancel(): void } }> {
+  const scope = new CancellationScope();
+  let fired = false;
+  scope
+    .run(() => sleep(ms, { summary }))
+    .then(() => void (fired = true))
+    .catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+  await condition(() => fired || fn());
+  if (fired && !fn()) return { woke: false };
+  return { woke: true, timer: fired ? undefined : { cancel: () => scope.cancel() } };
 }

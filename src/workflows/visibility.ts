@@ -1,4 +1,4 @@
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_CHANNEL, FLOW_STATUS } from '../shared/search-attributes';
 import { type Channel, type Step } from '../shared/schemas';
 
@@ -7,7 +7,9 @@ export function showStatus(status: string): void {
   upsertSearchAttributes([{ key: FLOW_STATUS, value: status }]);
 }
 
+/** Skipped when already shown (the client sets the first step's channel at start). */
 export function showChannel(channel: Channel): void {
+  if (workflowInfo().typedSearchAttributes.get(CURRENT_CHANNEL) === channel) return;
   upsertSearchAttributes([{ key: CURRENT_CHANNEL, value: channel }]);
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { CascadeClient, CascadeResendRefusedError, CascadeValidationError } from '../../src/client';
@@ -68,6 +69,14 @@ describe('CascadeClient and the plugin (dev server)', () => {
       CascadeRecipient: `${phone.slice(0, 4)}${'*'.repeat(phone.length - 6)}${phone.slice(-2)}`,
     });
     expect(JSON.stringify(attrs)).not.toContain(phone);
+
+    // The channel came with the start and the ended flow left its poll timer: neither costs an event.
+    const { events } = await env.client.workflow.getHandle(first.id).fetchHistory();
+    const types = events!.map((e) => e.eventType);
+    expect(
+      types.filter((t) => t === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+    ).toHaveLength(1);
+    expect(types).not.toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED);
   });
 
   test('startOtp → verifyOtp approves the code the user received', async () => {

@@ -45,6 +45,9 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 
   const sentTo = (provider: 'smsbat' | 'reach' | 'email', recipient: string) =>
     h.sim.messages(provider).filter((m) => m.recipient === recipient);
+  /** The provider accepts the message to this recipient but never settles it, and sends no receipt. */
+  const neverSettles = (provider: 'smsbat' | 'reach', recipient: string) =>
+    h.sim.script({ recipient, provider, outcome: { kind: 'pending' }, receipt: 'withhold' });
   const sendRequests = (provider: 'smsbat' | 'reach') =>
     h.sim.requests(provider).filter((r) => r.method === 'POST' && /send_message|create/.test(r.path));
 
@@ -90,12 +93,7 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         { channel: 'email', subject: 'Your order' },
       ],
     });
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'smsbat',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
+    neverSettles('smsbat', i.recipient.phone!);
     const handle = await start(i);
     const result = await handle.result();
 
@@ -112,6 +110,23 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     const polls = h.sim.requests('smsbat').filter((r) => r.method === 'GET');
     expect(polls.length).toBeGreaterThanOrEqual(3);
     expect(polls.length).toBeLessThanOrEqual(6);
+  });
+
+  test("a step's pollAfter holds the first status poll back (workflow time)", async () => {
+    const i = input({ steps: [{ channel: 'smsbat', fromName: 'Shop', deliveryTimeout: '5m', pollAfter: '3m' }] });
+    neverSettles('smsbat', i.recipient.phone!);
+    const handle = await start(i);
+    expect((await handle.result()).status).toBe('failed');
+
+    const { events } = await handle.fetchHistory();
+    const scheduled = events!.filter((e) => e.activityTaskScheduledEventAttributes);
+    const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    expect(names[0]).toBe('sendStep');
+    // Polled at 3 min, then every minute up to the 5-minute deadline: 3 polls, none before 3 min.
+    expect(names.slice(1)).toEqual(['checkDelivery', 'checkDelivery', 'checkDelivery']);
+    const gap = eventTime(scheduled[1]) - eventTime(scheduled[0]);
+    expect(gap).toBeGreaterThanOrEqual(3 * 60_000);
+    expect(gap).toBeLessThan(3 * 60_000 + 30_000);
   });
 
   test('a 429 is retried after Retry-After, then the send succeeds', async () => {
@@ -163,12 +178,7 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         { channel: 'reach', src: 'Shop' },
       ],
     });
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'smsbat',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
+    neverSettles('smsbat', i.recipient.phone!);
     const result = await (await start(i)).result();
 
     expect(result.status).toBe('expired');
@@ -198,12 +208,7 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 
   test('cancel during a receipt wait stops the chain', async () => {
     const i = input();
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'smsbat',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
+    neverSettles('smsbat', i.recipient.phone!);
     const handle = await start(i);
     await waitFor(async () => (await handle.query(statusQuery)).phase === 'waiting_for_receipt');
     await handle.signal(cancelSignal, { reason: 'user left' });
@@ -222,18 +227,8 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         { channel: 'reach', src: 'Shop', deliveryTimeout: '5m' },
       ],
     });
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'smsbat',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'reach',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
+    neverSettles('smsbat', i.recipient.phone!);
+    neverSettles('reach', i.recipient.phone!);
     const handle = await start(i);
     // Let the workflow time out step 1 and send step 2 (time skips while we await the result).
     const reachSent = waitFor(async () => (await handle.query(statusQuery)).attempts[1]?.status === 'pending');
@@ -280,12 +275,7 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
         },
       ],
     });
-    h.sim.script({
-      recipient: i.recipient.phone,
-      provider: 'smsbat',
-      outcome: { kind: 'pending' },
-      receipt: 'withhold',
-    });
+    neverSettles('smsbat', i.recipient.phone!);
     const handle = await start(i);
     const result = await handle.result();
 
