@@ -16,6 +16,9 @@ import { simulatorEnv } from '../src/testing/testbed';
 import { startWorkerMain } from '../test/support/worker-main';
 import { runConcurrently } from './stats';
 
+/** How long after a provider request a kill counts as landing inside it (answer + report). */
+const KILL_WINDOW_MS = 2000;
+
 async function main(): Promise<void> {
   const flows = Number(process.env.CHAOS_FLOWS ?? 500);
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -55,11 +58,13 @@ async function main(): Promise<void> {
 
   let worker = await startWorkerMain(env);
   let kills = 0;
+  const killedAt: number[] = [];
   let stop = false;
   const killer = (async () => {
     while (!stop) {
       await new Promise((r) => setTimeout(r, 3000 + Math.random() * 3000));
       if (stop) break;
+      killedAt.push(Date.now());
       worker.child.kill('SIGKILL');
       await worker.exited;
       kills++;
@@ -101,17 +106,30 @@ async function main(): Promise<void> {
   worker.child.kill('SIGTERM');
   await worker.exited;
 
-  const sends = (provider: 'smsbat' | 'reach', to: string) =>
-    sim.messages(provider).filter((m) => m.recipient === to).length;
+  // A repeated request is the kill's doing when the worker died while the first one was being
+  // answered and reported: the attempt was lost and retried after its start-to-close timeout.
+  const killedDuring = (at: number) => killedAt.some((k) => k >= at && k <= at + KILL_WINDOW_MS);
   let duplicates = 0;
+  let duplicatesWithoutKill = 0;
   let retried400 = 0;
+  let retried400WithoutKill = 0;
   for (let i = 0; i < flows; i++) {
-    duplicates += Math.max(0, sends('smsbat', phone(i)) - 1) + Math.max(0, sends('reach', phone(i)) - 1);
+    for (const provider of ['smsbat', 'reach'] as const) {
+      const sent = sim.messages(provider).filter((m) => m.recipient === phone(i));
+      for (let n = 1; n < sent.length; n++) {
+        duplicates++;
+        if (!killedDuring(sent[n - 1].acceptedAt)) duplicatesWithoutKill++;
+      }
+    }
     if (i % 20 === 0) {
       // Requests after the first one SMSBAT answered 400 (earlier injected 5xx/429 retries are fine).
       const posts = sim.requests('smsbat').filter((r) => r.method === 'POST' && r.rawBody.includes(phone(i)));
       const first400 = posts.findIndex((r) => r.answeredWith === 400);
-      if (first400 >= 0) retried400 += posts.length - first400 - 1;
+      if (first400 < 0) continue;
+      for (let n = first400 + 1; n < posts.length; n++) {
+        retried400++;
+        if (!killedDuring(posts[n - 1].receivedAt)) retried400WithoutKill++;
+      }
     }
   }
   const statuses = [...outcomes.values()];
@@ -124,7 +142,9 @@ async function main(): Promise<void> {
     delivered: statuses.filter((s) => s === 'delivered').length,
     wrongTerminalState: statuses.filter((s) => s !== 'delivered' && s !== 'lost').length,
     duplicateSends: duplicates,
+    duplicateSendsWithoutAKillInside: duplicatesWithoutKill,
     provider400sRetried: retried400,
+    provider400sRetriedWithoutAKillInside: retried400WithoutKill,
   };
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(join(__dirname, 'results'), { recursive: true });
@@ -134,7 +154,11 @@ async function main(): Promise<void> {
   await server.stop();
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Exits explicitly: the simulator's injected hangs leave sockets that would hold the process open.
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

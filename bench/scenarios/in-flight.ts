@@ -28,10 +28,19 @@ const TOKEN = 'bench-in-flight-token-0123456789';
 /**
  * The worker as README "Worker memory" advises running it with many flows in flight: a bounded
  * workflow cache, and a heap limit so V8 collects instead of growing (without one, RSS at 1 000
- * flows was half again as large, mostly garbage).
+ * flows was half again as large, mostly garbage). A cache of 100 and a 384 MB heap peaked at 568 MB
+ * RSS with 10 000 in flight; 50 and 256 drain as fast (BENCHMARKS.md). BENCH_WORKER_CACHE and BENCH_WORKER_HEAP_MB try others.
  */
-const WORKER_CACHE = 100;
-const WORKER_HEAP_MB = 384;
+const WORKER_CACHE = wholeNumber('BENCH_WORKER_CACHE', 50);
+const WORKER_HEAP_MB = wholeNumber('BENCH_WORKER_HEAP_MB', 256);
+
+function wholeNumber(name: string, otherwise: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return otherwise;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got "${value}"`);
+  return n;
+}
 
 /**
  * `flows` deliverMessage flows all waiting on their SMSBAT receipt at once, worker in its own
@@ -116,9 +125,11 @@ export async function measureInFlight(ctx: InFlightContext, flows: number) {
       if (res.status !== 200) throw new Error(`receipt ${messageIds[i]}: HTTP ${res.status}`);
     });
     let delivered = 0;
+    let ended = 0;
     await runConcurrently(ids.length, ctx.concurrency, async (i) => {
       const result = (await cascade.result(ids[i])) as { status: string };
       if (result.status === 'delivered') delivered++;
+      if (++ended % 1000 === 0) ctx.log(`  ${ended} ended, ${delivered} delivered`);
     });
     const drainWall = Date.now() - drainStart;
     return {
@@ -137,7 +148,7 @@ export async function measureInFlight(ctx: InFlightContext, flows: number) {
   } finally {
     clearInterval(sampler);
     worker.child.kill('SIGTERM');
-    await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000))]);
+    await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
     worker.child.kill('SIGKILL');
     await receiver.close();
   }

@@ -3,7 +3,7 @@ import type { CascadeActivities, MessageContent, SendStepResult } from '../activ
 import { DEFAULT_DELIVERY_TIMEOUT, type Recipient, type Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
 import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
-import { POLL, RECEIPT_POLL, SEND } from './policies';
+import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP } from './policies';
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
@@ -122,14 +122,15 @@ export class FallbackChain {
     };
     this.attempts.push(attempt);
     const ttlLeft = this.flow.deadline === undefined ? undefined : this.flow.deadline - Date.now();
+    const policy = stepIndex === run.steps.length - 1 ? SEND_LAST_STEP : SEND;
     let result: SendStepResult;
     try {
       result = await sender.sendStep.executeWithOptions(
         {
-          ...SEND,
+          ...policy,
           summary: `${describeStep(step)}: send`,
           // A step never retries past the flow's TTL.
-          ...(ttlLeft !== undefined && ttlLeft < toMs(SEND.scheduleToCloseTimeout!)
+          ...(ttlLeft !== undefined && ttlLeft < toMs(policy.scheduleToCloseTimeout!)
             ? { scheduleToCloseTimeout: Math.max(1000, ttlLeft) }
             : {}),
         },

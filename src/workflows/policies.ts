@@ -13,6 +13,16 @@ export const SEND: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 },
 };
 
+/**
+ * The last step of a chain has nothing to fall back to: its send retries transient errors until
+ * SEND's schedule (or the flow's TTL) runs out, not a fixed number of times. Six attempts that
+ * each met a fault or a killed worker otherwise ended flows `failed` under chaos.
+ */
+export const SEND_LAST_STEP: ActivityOptions = {
+  ...SEND,
+  retry: { ...SEND.retry, maximumAttempts: Number.POSITIVE_INFINITY },
+};
+
 /** Status polls are the safety net: a failed poll is skipped, the next one comes anyway. */
 export const POLL: ActivityOptions = {
   startToCloseTimeout: '15s',

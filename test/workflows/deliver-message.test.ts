@@ -170,6 +170,20 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     expect(result.deliveredBy?.channel).toBe('reach');
   });
 
+  test('5xx: a step gives up after 6 attempts and falls back; the last step keeps retrying', async () => {
+    const i = input({ steps: input().steps.slice(0, 2) });
+    const unavailable = { kind: 'reject', status: 503 } as const;
+    h.sim.script({ recipient: i.recipient.phone, provider: 'smsbat', outcome: unavailable, times: 6 });
+    h.sim.script({ recipient: i.recipient.phone, provider: 'reach', outcome: unavailable, times: 7 });
+    const result = await (await start(i)).result();
+
+    expect(sendRequests('smsbat')).toHaveLength(6);
+    expect(result.attempts[0]).toMatchObject({ channel: 'smsbat', status: 'failed' });
+    expect(sendRequests('reach')).toHaveLength(8);
+    expect(result.status).toBe('delivered');
+    expect(result.deliveredBy?.channel).toBe('reach');
+  });
+
   test('the TTL expires mid-chain: no further step starts', async () => {
     const i = input({
       ttl: '3m',
