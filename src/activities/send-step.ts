@@ -61,6 +61,8 @@ export function createSendStep(deps: ActivityDeps) {
         }
         case 'reach': {
           if (!deps.reach) throw notConfigured('reach');
+          // Reach posts the receipt to the callback URL each message names.
+          const receiptPushed = deps.reachCallbackUrl !== undefined;
           if (info.attempt > 1) {
             const existing = await deps.reach.list({ bulkIdentifier: idempotencyKey, dest: recipient.phone! });
             if (existing.length > 0) {
@@ -68,7 +70,7 @@ export function createSendStep(deps: ActivityDeps) {
               return {
                 ...result('reach', item.messageId, reachItemToStatus(item)),
                 adopted: true,
-                receiptPushed: deps.reachCallbackUrl !== undefined,
+                receiptPushed,
               };
             }
           }
@@ -83,7 +85,7 @@ export function createSendStep(deps: ActivityDeps) {
           });
           return {
             ...result('reach', item.messageId, reachItemToStatus(item)),
-            receiptPushed: deps.reachCallbackUrl !== undefined,
+            receiptPushed,
           };
         }
         case 'email': {

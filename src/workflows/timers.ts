@@ -26,15 +26,9 @@ export async function conditionOrTimer(
   ms: number,
   summary: string,
 ): Promise<{ woke: boolean; timer?: { cancel(): void } }> {
-  const scope = new CancellationScope();
   let fired = false;
-  scope
-    .run(() => sleep(ms, { summary }))
-    .then(() => void (fired = true))
-    .catch((err) => {
-      if (!isCancellation(err)) throw err;
-    });
+  const timer = startDeadline(ms, summary, () => void (fired = true));
   await condition(() => fired || fn());
   if (fired && !fn()) return { woke: false };
-  return { woke: true, timer: fired ? undefined : { cancel: () => scope.cancel() } };
+  return { woke: true, timer: fired ? undefined : timer };
 }

@@ -1,3 +1,4 @@
+import { type WorkflowHandle } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnvironment } from '../../src/testing/environment';
 import { cancelSignal, receiptSignal, statusQuery } from '../../src/shared/messages';
@@ -118,15 +119,38 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     const handle = await start(i);
     expect((await handle.result()).status).toBe('failed');
 
-    const { events } = await handle.fetchHistory();
-    const scheduled = events!.filter((e) => e.activityTaskScheduledEventAttributes);
-    const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+    const { names, firstPollGap } = await activities(handle);
     expect(names[0]).toBe('sendStep');
     // Polled at 3 min, then every minute up to the 5-minute deadline: 3 polls, none before 3 min.
     expect(names.slice(1)).toEqual(['checkDelivery', 'checkDelivery', 'checkDelivery']);
-    const gap = eventTime(scheduled[1]) - eventTime(scheduled[0]);
-    expect(gap).toBeGreaterThanOrEqual(3 * 60_000);
-    expect(gap).toBeLessThan(3 * 60_000 + 30_000);
+    expect(firstPollGap).toBeGreaterThanOrEqual(3 * 60_000);
+    expect(firstPollGap).toBeLessThan(3 * 60_000 + 30_000);
+  });
+
+  test('a receipt the provider pushes to our receiver is first polled for after a minute, not 5 s', async () => {
+    // Reach names a callback URL per message once a public webhook URL is configured.
+    const pushed = await startHarness(env, { env: { CASCADE_PUBLIC_WEBHOOK_URL: 'http://127.0.0.1:9' } });
+    try {
+      const i = input({ steps: [{ channel: 'reach', src: 'Shop', deliveryTimeout: '3m' }] });
+      pushed.sim.script({
+        recipient: i.recipient.phone,
+        provider: 'reach',
+        outcome: { kind: 'pending' },
+        receipt: 'withhold',
+      });
+      const handle = await env.client.workflow.start(deliverMessage, {
+        args: [i],
+        workflowId: `deliver:${i.trackingId}`,
+        taskQueue: pushed.taskQueue,
+      });
+      expect((await handle.result()).status).toBe('failed');
+
+      const { firstPollGap } = await activities(handle);
+      expect(firstPollGap).toBeGreaterThanOrEqual(60_000);
+      expect(firstPollGap).toBeLessThan(60_000 + 30_000);
+    } finally {
+      await pushed.close();
+    }
   });
 
   test('a 429 is retried after Retry-After, then the send succeeds', async () => {
@@ -304,6 +328,15 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     expect(described.closeTime!.getTime() - described.startTime.getTime()).toBeGreaterThanOrEqual(7 * DAY);
   });
 });
+
+/** A flow's activities in order, and the workflow time from its send to its first status poll. */
+async function activities(handle: WorkflowHandle) {
+  const { events } = await handle.fetchHistory();
+  const scheduled = events!.filter((e) => e.activityTaskScheduledEventAttributes);
+  const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+  const firstPoll = names.indexOf('checkDelivery');
+  return { names, firstPollGap: eventTime(scheduled[firstPoll]) - eventTime(scheduled[0]) };
+}
 
 function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
   return Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
