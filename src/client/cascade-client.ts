@@ -4,11 +4,12 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
+import { secretsEqual } from '../security/constant-time';
 import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { maskRecipient } from '../shared/mask';
 import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
@@ -114,21 +115,17 @@ export class CascadeClient {
     if (!/^\d{4,10}$/.test(code)) throw new CascadeValidationError([{ path: 'code', message: 'must be 4–10 digits' }]);
     if (!this.options.otpSecret) throw new Error('verifyOtp needs otpSecret (CASCADE_OTP_SECRET) to seal the code');
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
+    const sealed = sealOtpCode(this.options.otpSecret, id, code);
     try {
       const updateId = randomUUID();
-      return await retryRace(() =>
-        handle.executeUpdate(verifyUpdate, {
-          args: [{ code: sealOtpCode(this.options.otpSecret!, id, code) }],
-          updateId,
-        }),
-      );
+      return await retryRace(() => handle.executeUpdate(verifyUpdate, { args: [{ code: sealed }], updateId }));
     } catch (err) {
       const failure = updateFailure(err);
       if (failure?.type === ErrorTypes.invalidCode) {
         throw new CascadeValidationError([{ path: 'code', message: failure.message }]);
       }
       if (!(await this.isClosed(id, err))) throw err;
-      return this.closedVerification(id, err);
+      return this.closedVerification(id, sealed, err);
     }
   }
 
@@ -216,8 +213,12 @@ export class CascadeClient {
     return description !== undefined && description.status.name !== 'RUNNING';
   }
 
-  /** A verify against a flow that has ended answers with how it ended. */
-  private async closedVerification(id: string, err: unknown): Promise<VerifyResult> {
+  /**
+   * A verify against a flow that has ended answers how it ended, and `approved` only for the code
+   * that was approved (checked against the digest the flow kept); any other code, or any code on a
+   * flow that recorded no digest, is `expired`. See the README's answer table.
+   */
+  private async closedVerification(id: string, sealed: string, err: unknown): Promise<VerifyResult> {
     let result: OtpResult;
     try {
       result = await this.client.workflow.getHandle<typeof otpVerification>(id).result();
@@ -225,7 +226,10 @@ export class CascadeClient {
       if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
       throw err;
     }
-    return { status: result.status, attemptsLeft: 0 };
+    if (result.status !== 'approved') return { status: result.status, attemptsLeft: 0 };
+    const digest = createHash('sha256').update(sealed).digest('hex');
+    const matches = result.approvedVerifier !== undefined && secretsEqual(digest, result.approvedVerifier);
+    return { status: matches ? 'approved' : 'expired', attemptsLeft: 0 };
   }
 }
 

@@ -72,6 +72,8 @@ export interface OtpResult {
   verifyAttempts: number;
   sends: number;
   attempts: Attempt[];
+  /** Approved flows: SHA-256 of the seal of the approved code (a verify on the closed flow checks against it). */
+  approvedVerifier?: string;
 }
 
 export interface BulkProgress {

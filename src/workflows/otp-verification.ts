@@ -100,9 +100,13 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     verifyUpdate,
     async ({ code }): Promise<VerifyResult> => {
       await condition(() => verifier !== undefined || status !== 'pending');
-      if (status !== 'pending') return { status, attemptsLeft: attemptsLeft() };
+      const matches = verifier !== undefined && constantTimeEqual(sha256Hex(code), verifier);
+      // An ended verification checks no more codes: it says how it ended, and `approved` only
+      // for the code it approved (an app that logs users in on `approved` must not accept others).
+      if (status !== 'pending')
+        return { status: status === 'approved' && !matches ? 'expired' : status, attemptsLeft: 0 };
       verifyAttempts++;
-      if (constantTimeEqual(sha256Hex(code), verifier!)) end('approved');
+      if (matches) end('approved');
       else if (verifyAttempts >= p.maxAttempts) end('too_many_attempts');
       return { status: status === 'pending' ? 'incorrect' : status, attemptsLeft: attemptsLeft() } as VerifyResult;
     },
@@ -171,6 +175,9 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     verifyAttempts,
     sends,
     attempts: chain.attempts,
+    // The digest the approved code matched (useless without the worker's secret), so a verify
+    // after the flow closed can tell that code from any other.
+    ...((status as OtpStatus) === 'approved' ? { approvedVerifier: verifier } : {}),
   };
 }
 

@@ -102,6 +102,29 @@ describe('CascadeClient and the plugin (dev server)', () => {
     expect(await cascade.verifyOtp(id, code)).toEqual({ status: 'approved', attemptsLeft: 0 });
   });
 
+  test('a closed, approved flow answers approved only for the code it approved; any other code is expired', async () => {
+    const phone = uniquePhone();
+    const { id } = await cascade.startOtp({
+      trackingId: uniqueId('closed'),
+      recipient: { phone },
+      steps: [{ channel: 'reach', src: 'MyApp' }],
+      template: '{code} is your code',
+    });
+    let text: string | undefined;
+    for (let n = 0; n < 200 && !text; n++) {
+      text = sim.messages('reach').find((m) => m.recipient === phone)?.text;
+      if (!text) await new Promise((r) => setTimeout(r, 50));
+    }
+    const code = /^(\d{6})/.exec(text!)![1];
+    expect((await cascade.verifyOtp(id, code)).status).toBe('approved');
+    await cascade.result(id);
+
+    const other = code === '138820' ? '000000' : '138820';
+    expect(await cascade.verifyOtp(id, other)).toEqual({ status: 'expired', attemptsLeft: 0 });
+    expect(await cascade.verifyOtp(id, '0000')).toEqual({ status: 'expired', attemptsLeft: 0 });
+    expect(await cascade.verifyOtp(id, code)).toEqual({ status: 'approved', attemptsLeft: 0 });
+  });
+
   test('invalid input is rejected before any workflow starts, naming the field', async () => {
     const trackingId = uniqueId('bad');
     let error: unknown;
