@@ -17,4 +17,4 @@ COPY --from=build /app/dist ./dist
 USER node
 ENV CASCADE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 EXPOSE 9464
-CMD ["node", "dist/worker.js"]
+CMD ["node", "dist/bin/worker.js"]

@@ -14,8 +14,10 @@ module.exports = {
   // The examples import the package by its public name, as a user's code does.
   moduleNameMapper: {
     '^temporal-cascade$': '<rootDir>/src/index.ts',
+    '^temporal-cascade/client$': '<rootDir>/src/client/index.ts',
+    '^temporal-cascade/worker$': '<rootDir>/src/worker/index.ts',
     '^temporal-cascade/workflows$': '<rootDir>/src/workflows/index.ts',
-    '^temporal-cascade/workflow$': '<rootDir>/src/shared/index.ts',
+    '^temporal-cascade/contract$': '<rootDir>/src/shared/index.ts',
     '^temporal-cascade/testing$': '<rootDir>/src/testing/index.ts',
     '^temporal-cascade/sim$': '<rootDir>/src/sim/index.ts',
   },

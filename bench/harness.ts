@@ -11,7 +11,7 @@ import { freePort, startDevServer, type RunningDevServer } from '../src/testing/
 import { simulatorEnv, TEST_OTP_SECRET } from '../src/testing/testbed';
 import { WebhookReceiver } from '../src/webhooks/receiver';
 import { smsbatWebhookUrl } from '../src/webhooks/urls';
-import { createCascadeWorker } from '../src/worker';
+import { createCascadeWorker } from '../src/worker/create-worker';
 import { measureBulk } from './scenarios/bulk';
 import { measureInFlight } from './scenarios/in-flight';
 import { percentile, ratio, runConcurrently } from './stats';

@@ -1,12 +1,14 @@
 /**
  * `npm run dev`: the local sandbox in one command — Temporal dev server with its Web UI (SQLite
- * under .data/, reused by the next run), the provider simulator, the webhook receiver, a worker,
- * and a demo OTP flow to watch (DEV_DEMO=0 skips it). Ctrl-C stops everything.
+ * under .data/, reused by the next run), the provider simulator, the webhook receiver, the codec
+ * server, a worker, and a demo OTP flow to watch (DEV_DEMO=0 skips it). Ctrl-C stops everything
+ * in order and exits 0.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
 import { dataConverterFor } from '../src/codec/data-converter';
 import { EncryptionCodec } from '../src/codec/encryption-codec';
@@ -16,14 +18,17 @@ import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { startDevServer } from '../src/testing/dev-server';
 import { WebhookReceiver } from '../src/webhooks/receiver';
 import { smsbatWebhookUrl } from '../src/webhooks/urls';
-import { createCascadeWorker } from '../src/worker';
+import { createCascadeWorker } from '../src/worker/create-worker';
 import { runDemo } from './demo';
 
-const DATA = process.env.DEV_DATA_DIR ?? join(__dirname, '..', '.data');
+const ROOT = join(__dirname, '..');
+const DATA = process.env.DEV_DATA_DIR ?? join(ROOT, '.data');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true });
+  // Ctrl-C is ours to handle: everything stops in order below, not the SDK's own way in parallel.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const ports = {
     temporal: port('DEV_TEMPORAL_PORT', 7233),
     ui: port('DEV_UI_PORT', 8233),
@@ -32,13 +37,15 @@ async function main(): Promise<void> {
     webhooks: port('DEV_WEBHOOK_PORT', 8091),
     codec: port('DEV_CODEC_PORT', 8888),
   };
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => console.error(err));
-  };
+  const stops: [string, () => Promise<void>][] = [];
   let stopping = false;
+  const stopAll = async () => {
+    for (const [name, stop] of stops.reverse()) {
+      await stop().catch((err: unknown) => console.error(`stopping ${name}: ${(err as Error).message}`));
+    }
+  };
   const onSignal = () => {
-    if (stopping) return;
+    if (stopping) return process.exit(130); // a second Ctrl-C: now
     stopping = true;
     console.log('\nstopping…');
     void stopAll().then(() => process.exit(0));
@@ -47,18 +54,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   try {
+    const codecToken = sandboxSecret('codec-token');
+    const codecEndpoint = `http://127.0.0.1:${ports.codec}/t/${codecToken}`;
     console.log('starting the Temporal dev server…');
     const server = await startDevServer({
       port: ports.temporal,
       uiPort: ports.ui,
       dbFilename: join(DATA, 'temporal.sqlite'),
-      // The Web UI decodes the (encrypted) payloads through our codec server.
-      codecEndpoint: `http://127.0.0.1:${ports.codec}`,
+      // The Web UI decodes the (encrypted) payloads through our codec server, token included.
+      codecEndpoint,
     });
-    stops.push(() => server.stop());
+    stops.push(['the Temporal dev server', () => server.stop()]);
 
     const sim = await startSimulator({ port: ports.sim, smtpPort: ports.smtp, deliveryDelayMs: 1500 });
-    stops.push(() => sim.close());
+    stops.push(['the simulator', () => sim.close()]);
 
     const publicUrl = `http://127.0.0.1:${ports.webhooks}`;
     const config = loadConfig({
@@ -74,6 +83,8 @@ async function main(): Promise<void> {
       CASCADE_OTP_SECRET: process.env.CASCADE_OTP_SECRET ?? sandboxSecret('otp-secret'),
       CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
       CASCADE_SMSBAT_WEBHOOK_TOKEN: sandboxSecret('smsbat-webhook-token'),
+      CASCADE_RECEIPT_INDEX: `sqlite:${join(DATA, 'receipts.sqlite')}`,
+      CASCADE_BULK_DIRS: process.env.CASCADE_BULK_DIRS ?? [ROOT, DATA].join(','),
       WEBHOOK_PORT: String(ports.webhooks),
       CASCADE_ENCRYPTION_KEYS:
         process.env.CASCADE_ENCRYPTION_KEYS ??
@@ -83,11 +94,12 @@ async function main(): Promise<void> {
     const codecServer = await new CodecServer({
       codec: new EncryptionCodec(config.encryption!),
       allowOrigins: config.codecServer.allowOrigins,
+      token: codecToken,
     }).start(ports.codec);
-    stops.push(() => codecServer.close());
+    stops.push(['the codec server', () => codecServer.close()]);
 
     const connection = await Connection.connect({ address: server.address });
-    stops.push(() => connection.close());
+    stops.push(['the client connection', () => connection.close()]);
     const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(config) });
     const receiver = await new WebhookReceiver({
       client,
@@ -97,16 +109,19 @@ async function main(): Promise<void> {
       reachApiKey: config.reach?.apiKey,
       log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
     }).start(ports.webhooks);
-    stops.push(() => receiver.close());
+    stops.push(['the webhook receiver', () => receiver.close()]);
     // SMSBAT's webhook URL is per account: the simulator plays the account manager here.
     sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, config.webhooks.smsbatToken!));
     const { worker, close } = await createCascadeWorker({ config });
     const running = worker.run();
-    stops.push(async () => {
-      worker.shutdown();
-      await running;
-      await close();
-    });
+    stops.push([
+      'the worker',
+      async () => {
+        worker.shutdown();
+        await running;
+        await close();
+      },
+    ]);
 
     console.log(
       [
@@ -117,10 +132,11 @@ async function main(): Promise<void> {
         `  provider simulator  ${sim.url}  (SMSBAT + Reach; control API ${sim.url}/_sim/health)`,
         `  SMTP capture        ${sim.smtpUrl}`,
         `  webhook receiver    ${receiver.url}  (/webhooks/smsbat, /webhooks/reach, /healthz, /readyz)`,
-        `  codec server        ${codecServer.url}  (payloads are encrypted; the Web UI decodes through it)`,
+        `  codec server        ${codecEndpoint}`,
+        '                      (payloads are encrypted; the Web UI decodes through it, with this token)',
         `  worker              task queue "${config.temporal.taskQueue}"`,
         '',
-        'Ctrl-C stops everything; the next run reuses .data/temporal.sqlite.',
+        'Ctrl-C stops everything; the next run reuses .data/.',
       ].join('\n'),
     );
     if (process.env.DEV_DEMO !== '0') {
@@ -129,6 +145,7 @@ async function main(): Promise<void> {
     }
     await running;
   } catch (err) {
+    if (stopping) return;
     console.error(err instanceof Error ? err.message : err);
     await stopAll();
     process.exit(1);

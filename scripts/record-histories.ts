@@ -23,7 +23,7 @@ import { freePort, startDevServer } from '../src/testing/dev-server';
 import { simulatorEnv } from '../src/testing/testbed';
 import { WebhookReceiver } from '../src/webhooks/receiver';
 import { smsbatWebhookUrl } from '../src/webhooks/urls';
-import { createCascadeWorker } from '../src/worker';
+import { createCascadeWorker } from '../src/worker/create-worker';
 import { version } from '../package.json';
 
 const OUT = join(__dirname, '..', 'test', 'replay', 'histories', version);

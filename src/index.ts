@@ -1,12 +1,3 @@
-// `temporal-cascade`: the worker- and backend-side entry point.
+// `temporal-cascade`: the backend entry, the same as `temporal-cascade/client`. Workers import
+// `temporal-cascade/worker`; workflow code `temporal-cascade/workflows` and `temporal-cascade/contract`.
 export * from './client';
-export { CascadePlugin, createCascadePlugin, type CascadePluginOptions } from './plugin';
-export { createCascadeWorker, connectionAuth, type CascadeWorkerOptions } from './worker';
-export { loadConfig, ConfigError, CONFIG_ENV_KEYS, DEFAULT_TASK_QUEUE, type CascadeConfig } from './config';
-export { createActivities, type ActivityDeps } from './activities';
-export { sealOtpCode, OtpCodes } from './otp/codes';
-export { WebhookReceiver, type WebhookReceiverOptions } from './webhooks/receiver';
-export * from './providers/errors';
-export type * from './shared/types';
-export type { DeliveryStatus, DeliveryState, ProviderName } from './shared/delivery-status';
-export type { DeliverMessageInput, OtpInput, BulkSendInput, StepInput } from './shared/schemas';

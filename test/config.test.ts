@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config';
 
 describe('loadConfig', () => {
@@ -72,7 +73,7 @@ describe('loadConfig', () => {
   test('payload encryption is on unless explicitly turned off', () => {
     expect(() => loadConfig({})).toThrow(/CASCADE_ENCRYPTION=off/);
     expect(loadConfig({ CASCADE_ENCRYPTION: 'off' }).encryption).toBeUndefined();
-    const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+    const key = `k1:${randomBytes(32).toString('base64')}`;
     expect(loadConfig({ CASCADE_ENCRYPTION_KEYS: key }).encryption?.currentId).toBe('k1');
   });
 });

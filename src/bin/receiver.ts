@@ -1,12 +1,13 @@
-/** `npm run webhooks`: the receipt receiver, configured from the environment. */
-import { stopOnSignals } from '../http-server/shutdown';
+#!/usr/bin/env node
+/** `temporal-cascade-receiver` (`npm run webhooks`): the receipt receiver, configured from the environment. */
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
-import { connectionAuth } from '../worker';
-import { WebhookReceiver } from './receiver';
+import { connectionAuth } from '../temporal-connection';
+import { WebhookReceiver } from '../webhooks/receiver';
+import { runMain, untilSignal } from './main';
 
-async function main(): Promise<void> {
+runMain(async () => {
   const config = loadConfig();
   const { temporal, webhooks } = config;
   if (!webhooks.publicUrl) throw new Error('set CASCADE_PUBLIC_WEBHOOK_URL: providers sign and call that URL');
@@ -20,13 +21,7 @@ async function main(): Promise<void> {
     log: (entry) => console.log(JSON.stringify(entry)),
   }).start(webhooks.port, webhooks.host);
   console.log(`webhook receiver on ${receiver.url}, public URL ${webhooks.publicUrl}`);
-  stopOnSignals(async () => {
-    await receiver.close();
-    await connection.close();
-  });
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  await untilSignal();
+  await receiver.close();
+  await connection.close();
 });

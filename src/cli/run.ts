@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `temporal-cascade`: send messages, run OTP flows and campaigns from a shell.
  * Exit codes: 0 done (delivered / approved / accepted), 1 the flow ended otherwise,
@@ -19,7 +18,8 @@ import { dataConverterFor } from '../codec/data-converter';
 import { ConfigError, loadConfig } from '../config';
 import { progressQuery } from '../shared/messages';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
-import { connectionAuth } from '../worker';
+import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
+import { connectionAuth } from '../temporal-connection';
 import { stepsFromFlags } from './steps';
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
@@ -33,7 +33,11 @@ const USAGE = `usage:
   temporal-cascade status <id>
   temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
   temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
-options: --json (machine-readable output)`;
+  temporal-cascade setup                 register the search attributes on TEMPORAL_NAMESPACE (idempotent)
+  temporal-cascade tools                 install the pinned Temporal CLI and test server (for tests and the sandbox)
+  temporal-cascade bundle <out.js> [--workflows <your module>]   the workflow bundle for CASCADE_WORKFLOW_BUNDLE
+options: --json (machine-readable output)
+the long-running processes: temporal-cascade-worker, temporal-cascade-receiver, temporal-cascade-codec-server`;
 
 class UsageError extends Error {}
 
@@ -58,6 +62,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
       rate: { type: 'string' },
       reason: { type: 'string' },
       'next-step': { type: 'boolean' },
+      workflows: { type: 'string' },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -72,6 +77,10 @@ export async function run(argv: string[], out: (line: string) => void = console.
 
   let connection: Connection | undefined;
   try {
+    const [command, sub, ...rest] = positionals;
+    // Commands that need no Temporal connection (and load nothing of the worker unless asked).
+    if (command === 'tools') return await installTools(out);
+    if (command === 'bundle') return await writeBundle(need(sub, 'out.js'), flags.workflows, out);
     const config = loadConfig();
     connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
     const client = new Client({
@@ -81,7 +90,6 @@ export async function run(argv: string[], out: (line: string) => void = console.
     });
     const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
     const recipient = { phone: flags.to, email: flags.email };
-    const [command, sub, ...rest] = positionals;
 
     switch (command) {
       case 'send': {
@@ -121,6 +129,16 @@ export async function run(argv: string[], out: (line: string) => void = console.
         return await guard(cascade, sub, rest, flags, print);
       case 'bulk':
         return await bulk(client, config.temporal.taskQueue, need(sub, 'file'), flags, json, out);
+      case 'setup': {
+        const added = await registerSearchAttributes(connection, config.temporal.namespace);
+        print(
+          added.length > 0
+            ? `registered on namespace ${config.temporal.namespace}: ${added.join(', ')}`
+            : `namespace ${config.temporal.namespace} already has every search attribute temporal-cascade uses`,
+          { namespace: config.temporal.namespace, added },
+        );
+        return EXIT.ok;
+      }
       default:
         throw new UsageError(`unknown command ${command}`);
     }
@@ -133,7 +151,8 @@ export async function run(argv: string[], out: (line: string) => void = console.
     if (err instanceof CascadeFlowNotFoundError) return fail(out, json, err.message, EXIT.notFound);
     if (err instanceof CascadeResendRefusedError) return fail(out, json, err.message, EXIT.flowFailed);
     if (err instanceof CascadeLimitError) return fail(out, json, err.message, EXIT.flowFailed);
-    if (err instanceof ConfigError) return fail(out, json, err.message, EXIT.config);
+    if (err instanceof ConfigError || err instanceof CascadeSetupError)
+      return fail(out, json, err.message, EXIT.config);
     return fail(out, json, (err as Error).message, EXIT.config);
   } finally {
     await connection?.close();
@@ -243,6 +262,22 @@ async function bulk(
   return final.failed === 0 ? EXIT.ok : EXIT.flowFailed;
 }
 
+async function installTools(out: (line: string) => void): Promise<number> {
+  const { installTemporalBinaries } = await import('../testing/temporal-binaries');
+  const { ok, lines } = installTemporalBinaries();
+  lines.forEach((line) => out(line));
+  return ok ? EXIT.ok : EXIT.config;
+}
+
+async function writeBundle(file: string, workflowsPath: string | undefined, out: (line: string) => void) {
+  const { writeFileSync } = await import('node:fs');
+  const { bundleCascadeWorkflows } = await import('../worker/bundle');
+  const { code } = await bundleCascadeWorkflows({ workflowsPath: workflowsPath && resolve(workflowsPath) });
+  writeFileSync(resolve(file), code);
+  out(`workflow bundle: ${resolve(file)} (${(code.length / 1024).toFixed(0)} KiB); set CASCADE_WORKFLOW_BUNDLE to it`);
+  return EXIT.ok;
+}
+
 export function progressBar(p: BulkProgress, width = 30): string {
   const doneShare = p.total === 0 ? 1 : (p.delivered + p.failed) / p.total;
   const sentShare = p.total === 0 ? 1 : (p.sent + p.failed) / p.total;
@@ -260,8 +295,4 @@ function need(value: string | undefined, name: string): string {
 function fail(out: (line: string) => void, json: boolean, message: string, code: number): number {
   out(json ? JSON.stringify({ error: message, exitCode: code }) : `error: ${message}`);
   return code;
-}
-
-if (require.main === module) {
-  run(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -11,6 +11,7 @@ import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
 import { secretsEqual } from '../security/constant-time';
 import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
+import { deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
 import { maskRecipient } from '../shared/mask';
 import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
 import {
@@ -55,10 +56,6 @@ export interface FlowStatus {
   execution: string;
   progress?: DeliveryProgress | OtpState;
 }
-
-/** Workflow ids derive from tracking ids, so one tracking id can never start two flows. */
-export const deliveryWorkflowId = (trackingId: string) => `deliver:${trackingId}`;
-export const otpWorkflowId = (trackingId: string) => `otp:${trackingId}`;
 
 /**
  * The typed API a backend calls. Inputs are validated before anything starts; starts are

@@ -1,4 +1,6 @@
-export { CascadeClient, deliveryWorkflowId, otpWorkflowId } from './cascade-client';
+// `temporal-cascade/client` (also the package root): what a backend needs to start, verify and
+// inspect flows. Loads no @temporalio/worker, no native code, no provider client.
+export { CascadeClient } from './cascade-client';
 export type { CascadeClientOptions, FlowKind, FlowStatus } from './cascade-client';
 export {
   CascadeFlowNotFoundError,
@@ -7,4 +9,9 @@ export {
   CascadeValidationError,
 } from './errors';
 export { AbuseGuard } from './abuse-guard';
-export { DEFAULT_LIMITS, type LimitPolicy, type GuardState } from '../shared/limits';
+export { CascadeClientPlugin, createCascadeClientPlugin } from './plugin';
+export { sealOtpCode } from '../otp/codes';
+export { loadClientConfig, ConfigError, DEFAULT_TASK_QUEUE, type CascadeClientConfig } from '../config';
+export { connectionAuth } from '../temporal-connection';
+export { registerSearchAttributes, missingSearchAttributes, CascadeSetupError } from '../setup/search-attributes';
+export * from '../shared';

@@ -1,7 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
-/** The lifecycle every small HTTP server here shares: listen, report its URL, close for good. */
+/**
+ * The lifecycle every small HTTP server here shares: listen, report its URL, close for good. Slow
+ * clients are cut: the whole request within 15 s, its headers within 10 s (each server bounds its
+ * bodies too), so stalled uploads cannot hold sockets and memory.
+ */
 export abstract class HttpService {
   protected readonly server: Server;
   private port = 0;
@@ -9,6 +13,9 @@ export abstract class HttpService {
 
   constructor() {
     this.server = createServer((req, res) => void this.onRequest(req, res));
+    this.server.requestTimeout = 15_000;
+    this.server.headersTimeout = 10_000;
+    this.server.keepAliveTimeout = 5_000;
   }
 
   protected abstract onRequest(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -24,7 +31,8 @@ export abstract class HttpService {
   }
 
   get url(): string {
-    return `http://${this.host}:${this.port}`;
+    const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
+    return `http://${host}:${this.port}`;
   }
 
   close(): Promise<void> {

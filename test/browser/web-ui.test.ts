@@ -10,7 +10,7 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { CodecServer } from '../../src/codec/server';
 import { CascadeClient } from '../../src/client';
 import { loadConfig } from '../../src/config';
-import { CascadePlugin } from '../../src/plugin';
+import { CascadePlugin } from '../../src/worker/plugin';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { freePort, startDevServer, type RunningDevServer } from '../../src/testing/dev-server';
 import { simEnv, TEST_OTP_SECRET, uniquePhone } from '../support/cascade';

@@ -13,7 +13,7 @@ describe('temporal-cascade CLI', () => {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', join(__dirname, '../../src/cli/main.ts'), ...args],
+        ['--import', 'tsx', join(__dirname, '../../src/bin/cli.ts'), ...args],
         {
           env: {
             ...process.env,

@@ -4,7 +4,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { CascadeClient, CascadeResendRefusedError, CascadeValidationError } from '../../src/client';
 import { loadConfig } from '../../src/config';
-import { createCascadePlugin } from '../../src/plugin';
+import { createCascadePlugin } from '../../src/worker/plugin';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { createLocalEnvironment } from '../../src/testing/environment';
 import { type DeliveryResult, type OtpResult } from '../../src/shared/types';

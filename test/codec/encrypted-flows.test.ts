@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
-import { CascadePlugin } from '../../src/plugin';
+import { CascadePlugin } from '../../src/worker/plugin';
 import { statusQuery } from '../../src/shared/messages';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { createLocalEnvironment } from '../../src/testing/environment';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -48,8 +49,8 @@ describe('docker-compose.yml', () => {
       const env = { ...envExample, ...svc.environment };
       const known = new Set<string>(CONFIG_ENV_KEYS);
       expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
-      const keys = { CASCADE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
-      expect(() => loadConfig({ ...env, ...keys, CASCADE_OTP_SECRET: 'x'.repeat(32) })).not.toThrow();
+      const keys = { CASCADE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` };
+      expect(() => loadConfig({ ...env, ...keys, CASCADE_OTP_SECRET: randomBytes(32).toString('hex') })).not.toThrow();
       expect(loadConfig({ ...env, ...keys }).temporal.address).toBe('temporal:7233');
     }
   });

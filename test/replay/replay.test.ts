@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -50,7 +51,7 @@ describe('released histories replay on the current workflow code', () => {
       {
         workflowBundle,
         // Production workers encrypt; recorded histories hold clear payloads, which the codec passes through.
-        dataConverter: encryptedDataConverter(parseKeyRing(`replay:${Buffer.alloc(32, 7).toString('base64')}`)),
+        dataConverter: encryptedDataConverter(parseKeyRing(`replay:${randomBytes(32).toString('base64')}`)),
         replayName: 'cascade-replay',
       },
       histories.map((h) => ({ workflowId: h.workflowId, history: historyFromJSON(h.json) })),

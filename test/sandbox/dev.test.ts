@@ -56,6 +56,16 @@ describe('npm run dev (the sandbox)', () => {
       headers: { origin: uiOrigin, 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers['access-control-allow-origin']).toBe(uiOrigin);
+    // The codec server decrypts only for the bearer of the sandbox's token (which the UI's endpoint carries).
+    const decode = (path: string) =>
+      request(`http://127.0.0.1:${first.ports.DEV_CODEC_PORT}${path}`, {
+        method: 'POST',
+        body: JSON.stringify({ payloads: [] }),
+        headers: { 'content-type': 'application/json' },
+      });
+    expect((await decode('/decode')).statusCode).toBe(401);
+    const [, endpoint] = await waitForOutput(first.output, /codec server\s+(http:\/\/\S+)/, 1000);
+    expect((await decode(`${new URL(endpoint).pathname}/decode`)).statusCode).toBe(200);
 
     // The demo: SMSBAT fails, Reach delivers, the code is verified.
     const [, demoId] = await waitForOutput(first.output, /demo: OTP flow (\S+)/, 30_000);
@@ -64,10 +74,15 @@ describe('npm run dev (the sandbox)', () => {
     const exited = exitCode(first.child);
     first.child.kill('SIGINT');
     expect(await exited).toBe(0);
+    // Ctrl-C is a clean stop: no error, no stack trace.
+    expect(first.output().split('stopping…')[1]).not.toMatch(/error|\n\s+at /i);
 
-    // A second run reuses the database: the first run's demo flow is still there.
-    const second = await startSandbox({ DEV_DEMO: '0' });
+    // A second run reuses the database: the first run's demo flow is still there, and the new
+    // demo reports within seconds.
+    const second = await startSandbox({});
     await waitForOutput(second.output, /sandbox is up/, 60_000);
+    await waitForOutput(second.output, /demo: OTP flow|demo: the flow did not start/, 20_000);
+    expect(second.output()).toMatch(/demo: OTP flow/);
     const connection = await Connection.connect({ address: `127.0.0.1:${second.ports.DEV_TEMPORAL_PORT}` });
     try {
       const described = await new Client({ connection }).workflow.getHandle(demoId).describe();

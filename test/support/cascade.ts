@@ -5,7 +5,7 @@ import { loadConfig, type CascadeConfig } from '../../src/config';
 import { createLocalEnvironment } from '../../src/testing/environment';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { simulatorEnv } from '../../src/testing/testbed';
-import { createCascadeWorker } from '../../src/worker';
+import { createCascadeWorker } from '../../src/worker/create-worker';
 
 export { TEST_OTP_SECRET, simulatorEnv as simEnv } from '../../src/testing/testbed';
 

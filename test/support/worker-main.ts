@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-/** `src/worker.ts` (what `npm run worker` runs) in its own process, started once it reports ready. */
+/** `src/bin/worker.ts` (what `npm run worker` runs) in its own process, started once it reports ready. */
 export async function startWorkerMain(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; logs(): string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/worker.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/bin/worker.ts')], {
     env: { ...process.env, CASCADE_WORKFLOW_BUNDLE: process.env.TEMPORAL_CASCADE_TEST_BUNDLE ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,7 +3,7 @@
  * environment exactly as `npm run worker` is, plus the test run's prebuilt workflow bundle.
  */
 import { loadConfig } from '../../src/config';
-import { createCascadeWorker } from '../../src/worker';
+import { createCascadeWorker } from '../../src/worker/create-worker';
 
 async function main(): Promise<void> {
   const codePath = process.env.TEMPORAL_CASCADE_TEST_BUNDLE;

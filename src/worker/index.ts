@@ -1,0 +1,15 @@
+// `temporal-cascade/worker`: everything a worker process needs — the plugin (activities, workflows,
+// data converter), a worker factory, the configuration, the workflow bundle builder.
+export { CascadePlugin, createCascadePlugin, type CascadePluginOptions } from './plugin';
+export { createCascadeWorker, type CascadeWorkerOptions } from './create-worker';
+export { bundleCascadeWorkflows } from './bundle';
+export { CASCADE_WORKFLOWS_PATH } from './workflows-entry';
+export { loadConfig, ConfigError, CONFIG_ENV_KEYS, DEFAULT_TASK_QUEUE, type CascadeConfig } from '../config';
+export { connectionAuth } from '../temporal-connection';
+export { createActivities, type ActivityDeps } from '../activities';
+export { OtpCodes, sealOtpCode } from '../otp/codes';
+export { WebhookReceiver, type WebhookReceiverOptions } from '../webhooks/receiver';
+export { registerSearchAttributes, assertSearchAttributes, CascadeSetupError } from '../setup/search-attributes';
+export * from '../providers/errors';
+export type * from '../shared/types';
+export type { DeliveryStatus, DeliveryState, ProviderName } from '../shared/delivery-status';
