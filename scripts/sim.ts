@@ -1,8 +1,10 @@
 /**
  * `npm run sim`: the provider simulator on its own (SMSBAT + Reach over HTTP, SMTP capture).
- * Ports: SIM_PORT (default 8090), SIM_SMTP_PORT (2525). Control API under /_sim/.
+ * Ports: SIM_PORT (default 8090), SIM_SMTP_PORT (2525). Control API under /_sim/. It prints the
+ * credentials it accepts and curl examples to paste (src/sim/quickstart.ts).
  */
 import { stopOnSignals } from '../src/http-server/shutdown';
+import { quickstart } from '../src/sim/quickstart';
 import { startSimulator } from '../src/sim/server';
 
 async function main(): Promise<void> {
@@ -12,7 +14,7 @@ async function main(): Promise<void> {
     deliveryDelayMs: Number(process.env.SIM_DELIVERY_DELAY_MS ?? 1500),
   });
   if (process.env.SIM_SMSBAT_WEBHOOK_URL) sim.setSmsbatWebhookUrl(process.env.SIM_SMSBAT_WEBHOOK_URL);
-  console.log(`provider simulator: ${sim.url} (SMSBAT and Reach), SMTP ${sim.smtpUrl}, control ${sim.url}/_sim/health`);
+  console.log(quickstart({ url: sim.url, smtpUrl: sim.smtpUrl, smsbat: sim.smsbatConfig, reach: sim.reachConfig }));
   stopOnSignals(() => sim.close());
 }
 

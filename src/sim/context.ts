@@ -1,6 +1,7 @@
 import { type FaultInjector } from './faults';
 import { type Scenario } from './scenario';
-import { type SimMessage, type SimProvider, type SimRequest, type SimResponse } from './types';
+import { type Quirks } from './quirks';
+import { type SimMessage, type SimProvider, type SimQuirk, type SimRequest, type SimResponse } from './types';
 
 /** What the simulator gives each provider simulation. */
 export interface SimContext {
@@ -16,6 +17,11 @@ export interface SimContext {
    */
   postReceipt(url: string, init: { headers: Record<string, string>; body: string }): void;
   now(): number;
+  /**
+   * The quirks of one message: its rule's plus those set for the provider now (`setQuirks`), so
+   * a quirk set while a message is in flight shows up in what is sent about it from then on.
+   */
+  quirks(ofRule: readonly SimQuirk[]): Quirks;
 }
 
 /** One provider's HTTP API, as the spec documents it. */

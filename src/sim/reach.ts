@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { BodySchema, createParamsSchema, firstIssue } from '../providers/reach/schemas';
-import { countSegments } from '../providers/reach/segments';
-import { computeReachSignature } from '../providers/reach/signature';
 import { type ProviderSim, type SimContext } from './context';
-import { type ReceiptMode, type SimMessage, type SimOutcome, type SimResponse } from './types';
+import { reachCallback, reachItem, reachListPage } from './quirks';
+import { checkBody, checkCreateParams } from './reach-params';
+import { signReachCallback } from './reach-signature';
+import { countSmsParts } from './sms-parts';
+import { type ReceiptMode, type SimMessage, type SimOutcome, type SimQuirk, type SimResponse } from './types';
 
 export interface ReachSimConfig {
   apiUser: string;
@@ -60,6 +61,7 @@ interface Message {
   record: SimMessage;
   outcome: SimOutcome;
   receipt: ReceiptMode;
+  quirks: readonly SimQuirk[];
   statusCallback?: string;
   maxPrice?: number;
   validityMs: number;
@@ -101,23 +103,23 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     };
   }
 
+  /** A MessagingItem as it is answered, with the message's quirks. */
+  const answer = (m: Message) => reachItem(m.item, ctx.quirks(m.quirks));
+
   function create(form: URLSearchParams): SimResponse {
-    const parsed = createParamsSchema(ctx.now()).safeParse(Object.fromEntries(form));
-    if (!parsed.success) {
-      const { field, message } = firstIssue(parsed.error);
-      return error(400, REACH_SIM_CODES.invalidParameter, message, field);
-    }
-    const p = parsed.data;
-    const { outcome, receipt } = ctx.scenario.resolve('reach', p.dest);
+    const checked = checkCreateParams(form, ctx.now());
+    if (!checked.ok) return invalid(checked.field, checked.message);
+    const p = checked.params;
+    const { outcome, receipt, quirks } = ctx.scenario.resolve('reach', p.dest);
     if (outcome.kind === 'reject') {
       const code = Number(outcome.code) || codeFor(outcome.status);
       return error(outcome.status, code, outcome.message ?? 'Rejected', outcome.field, outcome.retryAfterSec);
     }
     const now = iso();
-    const numSegments = countSegments(p.body).segments;
+    const numSegments = countSmsParts(p.body).parts;
     // A scheduled message is not priced or sent yet (the seed's example 2); an immediate one is
     // priced and handed to the queue at once (example 1 has price, priceUnit and dateSent).
-    const scheduledAt = p.scheduledTime?.getTime();
+    const { scheduledAt } = p;
     const immediate = scheduledAt === undefined;
     const item: MessagingItem = {
       appletId,
@@ -153,6 +155,7 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
       },
       outcome,
       receipt,
+      quirks,
       statusCallback: p.statusCallback,
       maxPrice: p.maxPrice,
       validityMs: (p.validityPeriod ?? 14_400) * 1000,
@@ -169,7 +172,7 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
         dispatch(message);
       });
     }
-    return { status: 200, json: { ...item } };
+    return { status: 200, json: answer(message) };
   }
 
   /** At its `scheduledTime` a message is priced and queued like an immediate one. */
@@ -223,19 +226,22 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
   /**
    * The signed status callback (reach.md, "Status callbacks"): form fields of the MessagingItem,
    * null ones left out, and `dlrDate` once an operator gave a final status (never for `canceled`).
+   * Quirks change the parameters before they are signed: the signature always covers what is sent.
    */
   function notify(m: Message, forced = false): void {
     const { item, statusCallback } = m;
     if (!statusCallback || (m.receipt === 'withhold' && !forced) || item.status === 'scheduled') return;
-    const params: Record<string, string> = { status: item.status };
+    const now = ctx.now();
+    const fields: Record<string, string> = { status: item.status };
     for (const key of CALLBACK_FIELDS) {
-      if (item[key] !== null) params[key] = String(item[key]);
+      if (item[key] !== null) fields[key] = String(item[key]);
     }
-    if (m.final && item.status !== 'canceled') params.dlrDate = dlrDate(ctx.now());
+    if (m.final && item.status !== 'canceled') fields.dlrDate = dlrDate(now);
+    const params = reachCallback(fields, ctx.quirks(m.quirks), now);
     ctx.postReceipt(statusCallback, {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        'x-reach-signature': computeReachSignature(config.apiKey, statusCallback, params),
+        'x-reach-signature': signReachCallback(config.apiKey, statusCallback, params),
       },
       body: new URLSearchParams(params).toString(),
     });
@@ -257,30 +263,31 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
       if (Number.isNaN(dates[key])) return invalid(key, `${key} must be an ISO 8601 date-time`);
     }
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-    const matching = [...messages.values()]
-      .map((m) => m.item)
-      .filter((item) => {
-        const sent = item.dateSent === null ? undefined : Date.parse(item.dateSent);
-        const same = (key: 'dest' | 'src', value: string | null) => value === null || item[key] === value;
-        return (
-          same('dest', q.get('dest')) &&
-          same('src', q.get('src')) &&
-          (!q.has('bulkIdentifier') || item.bulkId === q.get('bulkIdentifier')) &&
-          (dates.sentAt === undefined || (sent !== undefined && day(sent) === day(dates.sentAt))) &&
-          (dates.sentAfter === undefined || (sent !== undefined && sent >= dates.sentAfter)) &&
-          (dates.sentBefore === undefined || (sent !== undefined && sent <= dates.sentBefore))
-        );
-      });
+    const matching = [...messages.values()].filter(({ item }) => {
+      const sent = item.dateSent === null ? undefined : Date.parse(item.dateSent);
+      const same = (key: 'dest' | 'src', value: string | null) => value === null || item[key] === value;
+      return (
+        same('dest', q.get('dest')) &&
+        same('src', q.get('src')) &&
+        (!q.has('bulkIdentifier') || item.bulkId === q.get('bulkIdentifier')) &&
+        (dates.sentAt === undefined || (sent !== undefined && day(sent) === day(dates.sentAt))) &&
+        (dates.sentAfter === undefined || (sent !== undefined && sent >= dates.sentAfter)) &&
+        (dates.sentBefore === undefined || (sent !== undefined && sent <= dates.sentBefore))
+      );
+    });
     const totalPages = Math.ceil(matching.length / pageSize);
     return {
       status: 200,
-      json: {
-        messages: matching.slice(page * pageSize, (page + 1) * pageSize),
-        page,
-        pageSize,
-        totalPages,
-        outOfPageRange: page >= totalPages,
-      },
+      json: reachListPage(
+        {
+          messages: matching.slice(page * pageSize, (page + 1) * pageSize).map(answer),
+          page,
+          pageSize,
+          totalPages,
+          outOfPageRange: page >= totalPages,
+        },
+        ctx.quirks([]),
+      ),
     };
   }
 
@@ -290,16 +297,17 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
       return error(400, REACH_SIM_CODES.notScheduled, why, 'messageId');
     }
     change();
-    return { status: 200, json: { ...m.item } };
+    return { status: 200, json: answer(m) };
   }
 
   function update(m: Message, body: string | null): SimResponse {
-    const parsed = BodySchema.safeParse(body ?? undefined);
-    if (!parsed.success) return invalid('body', `body ${parsed.error.issues[0].message}`);
+    const problem = checkBody(body ?? undefined);
+    if (problem) return invalid(problem.field, problem.message);
+    const text = body!;
     return onScheduled(m, () => {
-      Object.assign(m.item, { body: parsed.data, numSegments: countSegments(parsed.data).segments });
+      Object.assign(m.item, { body: text, numSegments: countSmsParts(text).parts });
       m.item.dateUpdated = iso();
-      m.record.text = parsed.data;
+      m.record.text = text;
     });
   }
 
@@ -325,7 +333,7 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
         case 'POST create':
           return create(form);
         case 'GET fetch':
-          return withMessage(req.query.get('messageId'), (m) => ({ status: 200, json: { ...m.item } }));
+          return withMessage(req.query.get('messageId'), (m) => ({ status: 200, json: answer(m) }));
         case 'GET list':
           return list(req.query);
         case 'POST unschedule':

@@ -4,6 +4,7 @@ import { request as undiciRequest } from 'undici';
 import { BodyTooLargeError, readBody } from '../http-server/body';
 import { type ProviderSim, type SimContext } from './context';
 import { FaultInjector } from './faults';
+import { quirksProblem } from './quirks';
 import { createReachSim, type ReachSimConfig } from './reach';
 import { Scenario } from './scenario';
 import { createSmsbatSim, type SmsbatSimConfig } from './smsbat';
@@ -12,6 +13,7 @@ import {
   type SimFaults,
   type SimMessage,
   type SimProvider,
+  type SimQuirk,
   type SimRequest,
   type SimResponse,
   type SimRule,
@@ -59,6 +61,7 @@ export class Simulator {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private quirks: Record<'smsbat' | 'reach', SimQuirk[]> = { smsbat: [], reach: [] };
   private recorded: SimRequest[] = [];
   private receiptFailures = 0;
   private receiptsSent = 0;
@@ -81,6 +84,7 @@ export class Simulator {
       schedule: (ms, fn) => this.schedule(ms, fn),
       postReceipt: (url, init) => this.postReceipt(provider, url, init),
       now: () => Date.now(),
+      quirks: (ofRule) => new Set([...ofRule, ...(provider === 'email' ? [] : this.quirks[provider])]),
     });
     this.sims = [createSmsbatSim(ctx('smsbat'), this.smsbatConfig), createReachSim(ctx('reach'), this.reachConfig)];
     if (options.smtpPort !== false) this.smtp = new SmtpSim(ctx('email'));
@@ -124,6 +128,17 @@ export class Simulator {
       this.faults[p].set(faults);
   }
 
+  /**
+   * Quirks for every message of one provider, from now on (in flight ones included), on top of
+   * those of the rule that decided each; `[]` turns them off. Off by default and after `reset()`.
+   */
+  setQuirks(provider: 'smsbat' | 'reach', quirks: SimQuirk[]): void {
+    if (provider !== 'smsbat' && provider !== 'reach') throw new Error('quirks are set for smsbat or reach');
+    const problem = quirksProblem(quirks, provider);
+    if (problem) throw new Error(problem);
+    this.quirks[provider] = [...quirks];
+  }
+
   setSmsbatWebhookUrl(url: string | undefined): void {
     this.smsbatConfig.webhookUrl = url;
   }
@@ -152,6 +167,7 @@ export class Simulator {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.scenario.reset();
+    this.quirks = { smsbat: [], reach: [] };
     for (const f of Object.values(this.faults)) f.set({});
     for (const s of this.sims) s.reset();
     this.smtp?.reset();
@@ -249,7 +265,16 @@ export class Simulator {
     if (this.recorded.length > max) this.recorded.splice(0, this.recorded.length - max);
   }
 
+  /** The control API; a request it cannot use (bad JSON, an unknown quirk…) is answered 400. */
   private control(method: string, url: URL, rawBody: string): SimResponse {
+    try {
+      return this.controlRequest(method, url, rawBody);
+    } catch (err) {
+      return { status: 400, json: { error: (err as Error).message } };
+    }
+  }
+
+  private controlRequest(method: string, url: URL, rawBody: string): SimResponse {
     const body = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
     const provider = (url.searchParams.get('provider') ?? undefined) as SimProvider | undefined;
     switch (`${method} ${url.pathname}`) {
@@ -260,6 +285,9 @@ export class Simulator {
         return { status: 204 };
       case 'POST /_sim/faults':
         this.setFaults((body.provider as SimProvider | 'all') ?? 'all', (body.faults ?? {}) as SimFaults);
+        return { status: 204 };
+      case 'POST /_sim/quirks':
+        this.setQuirks(body.provider as 'smsbat' | 'reach', body.quirks as SimQuirk[]);
         return { status: 204 };
       case 'POST /_sim/settle': {
         const ok = this.settle(body.provider as 'smsbat' | 'reach', String(body.messageId), body.result as 'delivered');

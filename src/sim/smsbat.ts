@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingHttpHeaders } from 'node:http';
 import { type ProviderSim, type SimContext } from './context';
+import { smsbatSendResult, smsbatStatusAnswer, smsbatWebhook } from './quirks';
 import { type ResolvedOutcome } from './scenario';
+import { checkMessage, invalid, scheduledAt, type SmsbatError } from './smsbat-params';
+import { countSmsParts } from './sms-parts';
 import { type SimMessage, type SimOutcome, type SimRequest, type SimResponse } from './types';
 
 export interface SmsbatSimConfig {
@@ -13,6 +16,12 @@ export interface SmsbatSimConfig {
   /** The account's one webhook URL (SMSBAT's account manager sets it, smsbat.md §3). */
   webhookUrl?: string;
   currency: string;
+  /**
+   * Whether the account has a fallback configured, which is when SMSBAT answers a final status in
+   * the extended form (smsbat.md §2); otherwise the basic form. Default true. A rule's
+   * `smsbat-status-basic` quirk asks for the basic form for its messages alone.
+   */
+  extendedStatus?: boolean;
 }
 
 type Route = 'standard' | 'tg-viber';
@@ -24,23 +33,23 @@ const CASCADE: Record<Route, string[]> = {
   standard: ['telegram', 'viber', 'vbm', 'rcs', 'sms'],
   'tg-viber': ['telegram', 'viber', 'sms'],
 };
-/** Price per delivered message when the outcome names none. The page publishes no prices. */
+/** Price per delivered part when the outcome names no cost. The page publishes no prices. */
 const PRICE: Record<string, number> = { telegram: 0.01, viber: 0.03, vbm: 0.04, rcs: 0.04, sms: 0.05 };
 /**
  * Our reading of the page's bulk guidance, "batches of 100–1000 messages" (smsbat.md §1): the
  * page documents no hard limit and no error for it, so above 1000 we answer TOO_MANY_MESSAGES.
  */
 const MAX_MESSAGES = 1000;
-const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
 /** setTimeout holds at most 2^31 − 1 ms (about 24.8 days); a longer wait goes in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const MESSAGE_TYPES = ['transaction', 'promo', 'viber_survey', 'flashcall'];
 
-interface Message {
+interface Message extends ResolvedOutcome {
   record: SimMessage;
   route: Route;
-  outcome: SimOutcome;
-  receipt: ResolvedOutcome['receipt'];
+  /** `partscount`: from the text, as operators bill it; a flashcall is one. */
+  parts: number;
+  /** `ttl`, ms, when the message has one. */
+  ttlMs?: number;
   /** Shared by every message of one request: the page calls it the batch identifier (§2). */
   messagelistId: number;
   final: boolean;
@@ -48,14 +57,6 @@ interface Message {
   channel?: string;
   /** Set with the final status; early states have none (§2). */
   cost?: number;
-}
-
-interface SmsbatError {
-  status: number;
-  code: string;
-  message: string;
-  field?: string;
-  retryAfterSec?: number;
 }
 
 /**
@@ -100,7 +101,10 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
       decided.push(resolved);
     }
     const listId = nextListId++;
-    return { status: 200, json: fields.map((m, i) => accept(m, route, decided[i], listId)) };
+    return {
+      status: 200,
+      json: fields.map((m, i) => smsbatSendResult(accept(m, route, decided[i], listId), ctx.quirks(decided[i].quirks))),
+    };
   }
 
   function accept(fields: Record<string, unknown>, route: Route, decided: ResolvedOutcome, listId: number) {
@@ -118,6 +122,8 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
       },
       route,
       ...decided,
+      parts: typeof fields.text === 'string' ? countSmsParts(fields.text).parts : 1,
+      ttlMs: typeof fields.ttl === 'number' ? fields.ttl * 1000 : undefined,
       messagelistId: listId,
       final: false,
     };
@@ -130,15 +136,29 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     return { messageId, trackinId: fields.id };
   }
 
-  /** `processing`, then the outcome's final status after its `afterMs` (0: final at once). */
+  /**
+   * `processing`, then the outcome's final status after its `afterMs` (0: final at once); a
+   * `pending` outcome stays processing.
+   *
+   * `ttl` (smsbat.md §1, "time to live, seconds"): a message still not final when its ttl runs
+   * out ends `undeliverable`, cost 0, and its webhook is sent like any final status. This is our
+   * reading; the page names the field and recommended values but not what happens at expiry, and
+   * `undeliverable` is its word for "delivery failed" (permanenterror is for queue errors). The
+   * ttl counts from when sending starts, not from acceptance: the page pairs schedules up to 30
+   * days ahead with promo ttls of 1–3 days, which could never be sent if the ttl ran from the
+   * request. It applies to `pending` outcomes too: they stand for a provider that never reports by
+   * itself, and the ttl is the provider's own rule that ends them.
+   */
   function dispatch(m: Message): void {
     if (m.final) return;
     const o = m.outcome;
-    if (o.kind !== 'deliver' && o.kind !== 'fail') return setStatus(m, 'processing'); // `pending` stays here
-    const finalIn = o.afterMs ?? ctx.deliveryDelayMs;
-    if (finalIn <= 0) return finish(m, o);
+    const finalIn = o.kind === 'deliver' || o.kind === 'fail' ? (o.afterMs ?? ctx.deliveryDelayMs) : undefined;
+    if (finalIn !== undefined && finalIn <= 0) return finish(m, o);
     setStatus(m, 'processing');
-    later(finalIn, () => finish(m, o));
+    if (finalIn !== undefined) later(finalIn, () => finish(m, o));
+    if (m.ttlMs !== undefined && (finalIn === undefined || finalIn > m.ttlMs)) {
+      later(m.ttlMs, () => finish(m, { kind: 'fail', status: 'undeliverable' }));
+    }
   }
 
   function finish(m: Message, o: SimOutcome, forced = false): void {
@@ -146,7 +166,7 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     m.final = true;
     if (o.kind === 'deliver') {
       m.channel = o.channel ?? 'viber';
-      m.cost = o.cost ?? PRICE[m.channel] ?? PRICE.sms;
+      m.cost = o.cost ?? roundCost((PRICE[m.channel] ?? PRICE.sms) * m.parts);
       setStatus(m, 'delivered', forced);
     } else {
       m.cost = 0; // undeliverable and permanenterror cost nothing (§2)
@@ -159,15 +179,16 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     m.record.status = deliverystatus;
     const url = config.webhookUrl;
     if (!url || (m.receipt === 'withhold' && !forced)) return;
-    ctx.postReceipt(url, {
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const body = smsbatWebhook(
+      {
         messageId: m.record.messageId,
         deliverystatus,
         timestamp: new Date(ctx.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         cost: m.cost,
-      }),
-    });
+      },
+      ctx.quirks(m.quirks),
+    );
+    ctx.postReceipt(url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   function status(req: SimRequest, messageId: string): SimResponse {
@@ -177,24 +198,42 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     return { status: 200, json: statusBody(m) };
   }
 
-  /** Early states answer the short form (§2); final ones the extended form, a cascade always has fallbacks. */
+  /**
+   * Early states answer the short form (§2). Final ones answer the basic form, or the extended one
+   * when the account has a fallback configured (`extendedStatus`, on by default) and the message's
+   * rule does not ask for the basic form (`smsbat-status-basic`).
+   */
   function statusBody(m: Message): Record<string, unknown> {
+    const quirks = ctx.quirks(m.quirks);
     const deliverystatus = m.record.status;
-    if (!m.final) return { deliverystatus, partscount: 1 };
-    const extendedStatuses = cascadeStatuses(m.route, m.channel);
+    if (!m.final) return smsbatStatusAnswer({ deliverystatus, partscount: m.parts }, quirks);
     const cost = m.cost ?? 0;
-    return {
+    const basic = {
       messagelistId: m.messagelistId,
       messageId: m.record.messageId,
       deliverystatus,
-      partscount: 1,
+      partscount: m.parts,
       cost,
+    };
+    const extended = (config.extendedStatus ?? true) && !quirks.has('smsbat-status-basic');
+    return smsbatStatusAnswer(extended ? { ...basic, ...extendedPart(m, cost) } : basic, quirks);
+  }
+
+  /**
+   * The fields the extended form adds: what each channel of the cascade did, and the billing. The
+   * page's example is one part, where rate and bill are the same 0.05; we read `rate` and
+   * `rateAmount` as the price of one part and `billAmount` as the message's cost.
+   */
+  function extendedPart(m: Message, cost: number): Record<string, unknown> {
+    const extendedStatuses = cascadeStatuses(m.route, m.channel);
+    const rate = roundCost(cost / m.parts);
+    return {
       fallbacks: Object.entries(extendedStatuses)
         .slice(1)
         .map(([type, status]) => ({ type, status })),
       extendedStatuses,
-      rate: cost,
-      rateAmount: cost,
+      rate,
+      rateAmount: rate,
       rateCurrency: config.currency,
       billAmount: cost,
       billCurrency: config.currency,
@@ -231,71 +270,6 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
       messages = new Map();
     },
   };
-}
-
-/**
- * The page's rules for one message (smsbat.md §1), as 400s with a code and the field. An id used
- * twice in one request is refused; across requests the page documents no check, and a retry
- * after a lost answer re-sends the same id, so it is accepted again as a new message.
- */
-function checkMessage(value: unknown, seen: Set<string>, now: number): SmsbatError | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return invalid('INVALID_BODY', 'Each element must be a message object');
-  }
-  const m = value as Record<string, unknown>;
-  for (const field of ['id', 'fromName', 'toPhone', 'messageType']) {
-    if (typeof m[field] !== 'string' || m[field] === '') return invalid('MISSING_FIELD', `${field} is required`, field);
-  }
-  const [id, toPhone, messageType] = [m.id, m.toPhone, m.messageType] as string[];
-  if (id.length >= 255 || !/^[A-Za-z0-9._:-]+$/.test(id)) {
-    return invalid('INVALID_ID', 'id is under 255 characters, without special characters', 'id');
-  }
-  if (seen.has(id)) return invalid('DUPLICATE_ID', `id ${id} is used twice in this request`, 'id');
-  seen.add(id);
-  if (!/^\+[1-9]\d{7,14}$/.test(toPhone)) return invalid('INVALID_PHONE', 'Invalid phone number format', 'toPhone');
-  if (!MESSAGE_TYPES.includes(messageType))
-    return invalid('INVALID_MESSAGE_TYPE', 'Unknown message type', 'messageType');
-  const text = m.text;
-  if (messageType === 'flashcall') {
-    if (text !== undefined) return invalid('TEXT_NOT_ALLOWED', 'A flashcall carries no text', 'text');
-  } else if (typeof text !== 'string' || text === '') {
-    return invalid('MISSING_FIELD', 'text is required', 'text');
-  }
-  if (messageType === 'viber_survey') {
-    const options = m.surveyOptions;
-    if (
-      !Array.isArray(options) ||
-      options.length < 2 ||
-      options.length > 5 ||
-      options.some((o) => typeof o !== 'string')
-    ) {
-      return invalid('INVALID_SURVEY', 'A survey has 2 to 5 answer options', 'surveyOptions');
-    }
-    if ((text as string).length > 85) return invalid('TEXT_TOO_LONG', 'Survey text is at most 85 characters', 'text');
-  }
-  if (m.ttl !== undefined && !(Number.isInteger(m.ttl) && (m.ttl as number) > 0)) {
-    return invalid('INVALID_TTL', 'ttl is a positive whole number of seconds', 'ttl');
-  }
-  if (m.scheduledSent !== undefined) {
-    const at = scheduledAt(m.scheduledSent);
-    if (at === undefined) return invalid('INVALID_SCHEDULE', 'scheduledSent is an ISO 8601 date-time', 'scheduledSent');
-    if (at > now + MAX_SCHEDULE_AHEAD_MS) {
-      return invalid('INVALID_SCHEDULE', 'scheduledSent is at most 30 days ahead', 'scheduledSent');
-    }
-  }
-  return undefined;
-}
-
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
-
-/**
- * An ISO 8601 date-time; one without a zone is read as UTC, since the page asks for UTC and its
- * own Python example sends `datetime.isoformat()`, which has no zone.
- */
-function scheduledAt(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return undefined;
-  const at = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(value) ? value : `${value}Z`);
-  return Number.isNaN(at) ? undefined : at;
 }
 
 /** At least one of the three headers, with a value that is right (§1); any right one will do. */
@@ -346,10 +320,6 @@ function errorResponse({ status, code, message, field, retryAfterSec }: SmsbatEr
   };
 }
 
-function invalid(code: string, message: string, field?: string): SmsbatError {
-  return { status: 400, code, message, field };
-}
-
 function unauthorized(message: string): SimResponse {
   return errorResponse({ status: 401, code: 'UNAUTHORIZED', message });
 }
@@ -366,6 +336,11 @@ function codeFor(status: number): string {
   if (status === 401 || status === 403) return 'UNAUTHORIZED';
   if (status >= 500) return 'SERVER_ERROR';
   return 'INVALID_REQUEST';
+}
+
+/** Money to a millionth, so that 3 × 0.05 is 0.15 and not 0.15000000000000002. */
+function roundCost(amount: number): number {
+  return Math.round(amount * 1e6) / 1e6;
 }
 
 function parseJson(text: string): unknown {

@@ -26,13 +26,29 @@ export interface SimResponse {
 
 /**
  * What happens to one message sent to a recipient. `reject` answers the send call itself with an
- * error; the others accept the send and then drive the message's status.
+ * error; the others accept the send and then drive the message's status. A `deliver` outcome's
+ * `cost` is the message's total cost as SMSBAT reports it (instead of the price per part × parts).
  */
 export type SimOutcome =
   | { kind: 'deliver'; afterMs?: number; channel?: string; cost?: number }
   | { kind: 'fail'; afterMs?: number; status?: string; errorCode?: string }
   | { kind: 'pending' }
   | { kind: 'reject'; status: number; code?: string; message?: string; field?: string; retryAfterSec?: number };
+
+/** Provider oddities the simulator produces on purpose, so tolerant readers are exercised. */
+export type SimQuirk =
+  | 'smsbat-webhook-cost-null' // webhook "cost": null
+  | 'smsbat-webhook-cost-string' // webhook "cost": "0.05"
+  | 'smsbat-webhook-zoneless-time' // webhook "timestamp": "2025-01-23T10:30:00" (no zone, UTC meant)
+  | 'smsbat-status-nulls' // status answer: null in every field that is not messageId/deliverystatus
+  | 'smsbat-status-strings' // status answer: numbers as strings ("cost": "0.05", "partscount": "1", "messagelistId": "123")
+  | 'smsbat-status-basic' // the basic (non-extended) final status answer
+  | 'status-case' // status words in another case: "Delivered", "UNDELIVERABLE", "Sent"
+  | 'unknown-fields' // extra fields nobody documented, in webhooks, callbacks and answers
+  | 'reach-dlr-empty' // callback dlrDate=""
+  | 'reach-dlr-12-digits' // callback dlrDate as YYMMDDhhmmss
+  | 'reach-error-code-empty' // callback errorCode="" and errorMessage=""
+  | 'reach-item-nulls'; // fetch/list/create answers: null in every field but messageId and status
 
 /** How the provider tells us about status changes: webhook/callback (`send`) or not at all (`withhold`). */
 export type ReceiptMode = 'send' | 'withhold';
@@ -47,6 +63,11 @@ export interface SimRule {
   receipt?: ReceiptMode;
   /** Applies to this many sends, then falls through to later rules. Default: forever. */
   times?: number;
+  /**
+   * Oddities in everything the provider sends about the messages this rule decides (their
+   * webhooks, callbacks and answers), on top of those set for the provider with `setQuirks`.
+   */
+  quirks?: SimQuirk[];
 }
 
 export interface SimFaults {
