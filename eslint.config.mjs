@@ -42,4 +42,41 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process'],
     },
   },
+  {
+    // zod costs every cached flow about a megabyte (each workflow evaluates its own modules): the
+    // sandbox gets types from the input schemas, never their code.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'Workflow code must not use Node built-ins.' },
+            {
+              group: [
+                '**/providers/**',
+                '**/activities/**',
+                '**/sim/**',
+                '**/webhooks/**',
+                '**/client/**',
+                '**/channels/**',
+              ],
+              allowTypeImports: true,
+              message: 'Workflows import activities and providers as types only.',
+            },
+            {
+              group: ['**/shared/schemas'],
+              allowTypeImports: true,
+              message: 'Input schemas (zod) stay out of the sandbox: import their types only.',
+            },
+            { group: ['zod'], message: 'zod stays out of the workflow sandbox.' },
+            {
+              group: ['undici', 'nodemailer', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'],
+              message: 'No I/O in workflow code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
 import { loadConfig } from '../src/config';
+import { openReceiptIndex } from '../src/receipts/open';
 import { SmsbatClient } from '../src/providers/smsbat/client';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { freePort, startDevServer, type RunningDevServer } from '../src/testing/dev-server';
@@ -68,11 +69,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const taskQueue = `bench-${randomUUID()}`;
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
+    const receipts = await openReceiptIndex(`sqlite:${join(tmpdir(), `bench-${randomUUID()}`, 'receipts.sqlite')}`);
+    stops.push(() => receipts.close());
     const receiver = await new WebhookReceiver({
       client,
-      taskQueue,
       publicUrl,
       smsbatToken: TOKEN,
+      receipts,
       reachApiKey: SIM_CREDENTIALS.reach.apiKey,
     }).start(port);
     stops.push(() => receiver.close());
@@ -84,6 +87,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       TEMPORAL_TASK_QUEUE: taskQueue,
       CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
       CASCADE_SMSBAT_WEBHOOK_TOKEN: TOKEN,
+      // The bulk scenario writes its campaign files there.
+      CASCADE_BULK_DIRS: tmpdir(),
     });
     log('bundling workflows…');
     const { code } = await bundleWorkflowCode({
@@ -93,6 +98,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const activityStartedAt = new Map<string, number>();
     const { worker, close } = await createCascadeWorker({
       config,
+      plugin: { receiptIndex: receipts },
       workflowBundle: { code },
       worker: {
         activities: {

@@ -14,6 +14,7 @@ import { dataConverterFor } from '../src/codec/data-converter';
 import { EncryptionCodec } from '../src/codec/encryption-codec';
 import { CodecServer } from '../src/codec/server';
 import { loadConfig } from '../src/config';
+import { openReceiptIndex } from '../src/receipts/open';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { startDevServer } from '../src/testing/dev-server';
 import { WebhookReceiver } from '../src/webhooks/receiver';
@@ -101,18 +102,21 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address: server.address });
     stops.push(['the client connection', () => connection.close()]);
     const client = new Client({ connection, namespace: server.namespace, dataConverter: dataConverterFor(config) });
+    // The receipt index the worker writes and the receiver reads: a SQLite file under .data/.
+    const receipts = await openReceiptIndex(config.webhooks.receiptIndex);
+    stops.push(['the receipt index', () => receipts.close()]);
     const receiver = await new WebhookReceiver({
       client,
-      taskQueue: config.temporal.taskQueue,
       publicUrl,
       smsbatToken: config.webhooks.smsbatToken,
+      receipts,
       reachApiKey: config.reach?.apiKey,
       log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
     }).start(ports.webhooks);
     stops.push(['the webhook receiver', () => receiver.close()]);
     // SMSBAT's webhook URL is per account: the simulator plays the account manager here.
     sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, config.webhooks.smsbatToken!));
-    const { worker, close } = await createCascadeWorker({ config });
+    const { worker, close } = await createCascadeWorker({ config, plugin: { receiptIndex: receipts } });
     const running = worker.run();
     stops.push([
       'the worker',

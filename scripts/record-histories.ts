@@ -477,7 +477,10 @@ const SCENARIOS: Scenario[] = [
         .catch(() => undefined);
       await ctx.strict.guard!.unblockPrefix(prefix, 'recorder', 'recorded');
       await ctx.strict.guard!.blockPrefix(prefix, 'recorder', 'recorded');
-      const recipient = recipientGuardId(ctx.taskQueue, ctx.strict.guard!.recipientKey({ phone: `${prefix}00101` }));
+      const recipient = recipientGuardId(
+        ctx.taskQueue,
+        ctx.strict.guard!.recipientKeys({ phone: `${prefix}00101` })[0],
+      );
       return { prefix: `runs:${ctx.strict.guard!.prefixGuardId(prefix)}`, recipient: `runs:${recipient}` };
     },
   },

@@ -8,6 +8,7 @@ import { type Simulator } from '../../src/sim/server';
 import { SIM_CREDENTIALS } from '../../src/sim/server';
 import { freePort } from '../../src/testing/dev-server';
 import { simulatorEnv } from '../../src/testing/testbed';
+import { openReceiptIndex } from '../../src/receipts/open';
 import { WebhookReceiver } from '../../src/webhooks/receiver';
 import { smsbatWebhookUrl } from '../../src/webhooks/urls';
 import { startWorkerMain } from '../../test/support/worker-main';
@@ -50,11 +51,14 @@ export async function measureInFlight(ctx: InFlightContext, flows: number) {
   const taskQueue = `bench-inflight-${randomUUID()}`;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
+  // The worker process and the receiver here share one SQLite index file, as on one host.
+  const indexUrl = `sqlite:${join(tmpdir(), `bench-inflight-${randomUUID()}`, 'receipts.sqlite')}`;
+  const receipts = await openReceiptIndex(indexUrl);
   const receiver = await new WebhookReceiver({
     client: ctx.client,
-    taskQueue,
     publicUrl,
     smsbatToken: TOKEN,
+    receipts,
     reachApiKey: SIM_CREDENTIALS.reach.apiKey,
   }).start(port);
   const bundle = join(tmpdir(), `bench-bundle-${randomUUID()}.js`);
@@ -66,6 +70,7 @@ export async function measureInFlight(ctx: InFlightContext, flows: number) {
     CASCADE_WORKFLOW_BUNDLE: bundle,
     CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
     CASCADE_SMSBAT_WEBHOOK_TOKEN: TOKEN,
+    CASCADE_RECEIPT_INDEX: indexUrl,
     CASCADE_MAX_CACHED_WORKFLOWS: String(WORKER_CACHE),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${WORKER_HEAP_MB}`.trim(),
   });
@@ -151,6 +156,7 @@ export async function measureInFlight(ctx: InFlightContext, flows: number) {
     await Promise.race([worker.exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
     worker.child.kill('SIGKILL');
     await receiver.close();
+    await receipts.close();
   }
 }
 

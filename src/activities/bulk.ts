@@ -1,112 +1,120 @@
-import { Context } from '@temporalio/activity';
-import { ProviderError } from '../providers/errors';
+import { Context, log } from '@temporalio/activity';
+import { type BatchResult, type ChannelAdapter } from '../channels';
 import { type BulkMessageState } from '../shared/types';
 import { readBulkSource } from './bulk-source';
 import { type ActivityDeps } from './deps';
-import { notConfigured, toActivityFailure } from './failures';
-import { type BulkSource, type CheckBulkStatusesInput, type SendBulkBatchInput } from './types';
+import { toActivityFailure } from './failures';
+import {
+  type BulkSource,
+  type CheckBulkStatusesInput,
+  type SendBulkBatchInput,
+  type SendBulkBatchResult,
+} from './types';
 
 /**
- * Bulk sending. SMSBAT takes up to 1000 messages per request (smsbat.md §1, bulk guidance);
- * Reach has no batch endpoint, so its messages go one request each, a few at a time, grouped by
- * `bulkIdentifier`. When a whole batch fails with a retryable error the activity fails and is
- * retried; single bad messages are recorded as failed and the rest go on.
+ * Status checks of many messages, as SMSBAT's page asks (smsbat.md §2): groups of ten, a pause of a
+ * second between groups.
+ */
+export const STATUS_GROUP = 10;
+export const STATUS_GROUP_PAUSE_MS = 1000;
+
+/**
+ * Bulk sending over the channel's adapter: one provider request per batch where the provider has
+ * one (SMSBAT: up to 1000, with refused recipients isolated), else one request per message
+ * (Reach). When every message failed retryably the activity fails and is retried; single bad
+ * messages are recorded `invalid` (refused) or `failed`, and the rest go once. The ids are
+ * recorded in the receipt index for the chunk, each with its slot, in one transaction.
  */
 export function createBulkActivities(deps: ActivityDeps) {
-  async function sendBulkBatch({
-    bulkId,
-    step,
-    source,
-    offset,
-    count,
-  }: SendBulkBatchInput): Promise<BulkMessageState[]> {
-    const messages = readBulkSource(source).slice(offset, offset + count);
+  async function sendBulkBatch(input: SendBulkBatchInput): Promise<SendBulkBatchResult> {
+    const { bulkId, step, source, offset, count } = input;
     try {
-      if (step.channel === 'smsbat') {
-        if (!deps.smsbat) throw notConfigured('smsbat');
-        const results = await deps.smsbat.sendBulk(
-          messages.map((m) => ({
-            id: m.id,
-            fromName: step.fromName,
-            toPhone: m.phone,
-            messageType: step.messageType,
-            text: step.messageType === 'flashcall' ? undefined : m.text,
-            surveyOptions: step.surveyOptions,
-          })),
-          { route: step.route, batchSize: 1000 },
-        );
-        throwIfAllRetryable(results.map((r) => (r.ok ? undefined : r.error)));
-        return results.map((r) =>
-          r.ok
-            ? { id: r.id, providerMessageId: r.messageId, state: 'pending' }
-            : { id: r.id, state: 'failed', error: r.error.message },
-        );
-      }
-      if (!deps.reach) throw notConfigured('reach');
-      const reach = deps.reach;
-      // A retried attempt adopts what the first one already sent (same bulk, same number, same text).
-      const existing =
-        Context.current().info.attempt > 1 ? await reach.list({ bulkIdentifier: bulkId }, { maxPages: 1000 }) : [];
-      const errors: (ProviderError | undefined)[] = [];
-      const states = await mapLimit(messages, 8, async (m, i): Promise<BulkMessageState> => {
-        const adopted = existing.find((e) => e.dest === m.phone && e.body === m.text);
-        if (adopted) return { id: m.id, providerMessageId: adopted.messageId, state: 'pending' };
-        try {
-          const item = await reach.create({
-            dest: m.phone,
-            src: step.src,
-            body: m.text,
-            bulkIdentifier: bulkId,
-            maxPrice: step.maxPrice,
-          });
-          return { id: m.id, providerMessageId: item.messageId, state: 'pending' };
-        } catch (err) {
-          if (!(err instanceof ProviderError)) throw err;
-          errors[i] = err;
-          return { id: m.id, state: 'failed', error: err.message };
-        }
-      });
-      if (errors.some((e) => e?.retryable)) throw errors.find((e) => e?.retryable);
-      return states;
+      const messages = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
+      const channel = deps.channels.get(step.channel);
+      const results = channel.sendBatch
+        ? await channel.sendBatch({ step, bulkId, messages, attempt: Context.current().info.attempt })
+        : [];
+      const retryable = results.filter((r) => !r.ok && r.error.retryable);
+      if (results.length > 0 && retryable.length === results.length) throw (retryable[0] as { error: Error }).error;
+      const states = results.map((r, i) => stateOf(messages[i].id, r));
+      const receiptsPushed = await claimBatch(deps, channel, states, input.slot ?? 0);
+      return { states, receiptsPushed };
     } catch (err) {
       throw toActivityFailure(err);
     }
   }
 
   async function checkBulkStatuses({ provider, providerMessageIds }: CheckBulkStatusesInput) {
-    const client = provider === 'smsbat' ? deps.smsbat : deps.reach;
-    if (!client) throw notConfigured(provider);
-    // About ten at a time (smsbat.md §2: check many messages in small batches).
-    return mapLimit(providerMessageIds, 10, async (id): Promise<BulkMessageState['state']> => {
-      try {
-        const status = await client.getStatus(id);
-        return status.state === 'delivered' || status.state === 'failed' ? status.state : 'pending';
-      } catch {
-        return 'pending'; // the next pass asks again
-      }
-    });
+    const channel = deps.channels.get(provider);
+    const states: BulkMessageState['state'][] = [];
+    for (let i = 0; i < providerMessageIds.length; i += STATUS_GROUP) {
+      if (i > 0) await new Promise((r) => setTimeout(r, STATUS_GROUP_PAUSE_MS));
+      Context.current().heartbeat(i);
+      const group = providerMessageIds.slice(i, i + STATUS_GROUP);
+      states.push(
+        ...(await Promise.all(
+          group.map(async (id): Promise<BulkMessageState['state']> => {
+            try {
+              const { state } = await channel.status(id);
+              return state === 'delivered' || state === 'failed' ? state : 'pending';
+            } catch {
+              return 'pending'; // the next pass asks again
+            }
+          }),
+        )),
+      );
+    }
+    return states;
   }
 
   async function countBulkSource(source: BulkSource): Promise<number> {
-    return readBulkSource(source).length;
+    return readBulkSource(source, deps.bulkDirs ?? []).length;
   }
 
   return { sendBulkBatch, checkBulkStatuses, countBulkSource };
 }
 
-function throwIfAllRetryable(errors: (ProviderError | undefined)[]): void {
-  if (errors.length > 0 && errors.every((e) => e?.retryable)) throw errors[0];
+function stateOf(id: string, r: BatchResult): BulkMessageState {
+  if (r.ok) return { id, providerMessageId: r.providerMessageId, state: 'pending' };
+  // Refused as sent (400): this message is invalid at the provider; anything else failed it.
+  const refused = r.error.kind === 'invalid_request';
+  return { id, state: refused ? 'invalid' : 'failed', error: errorSummary(r.error) };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
+/** The provider's code and field, and its words (a campaign's texts are its own, not secrets). */
+function errorSummary(error: { code?: string; field?: string; message: string }): string {
+  return [error.code, error.field && `field ${error.field}`, error.message].filter(Boolean).join(': ');
+}
+
+/** Records the batch's ids for the chunk; true when the receiver will push their receipts. */
+async function claimBatch(
+  deps: ActivityDeps,
+  channel: ChannelAdapter,
+  states: BulkMessageState[],
+  firstSlot: number,
+): Promise<boolean> {
+  if (channel.receipts !== 'index' || !deps.receipts) return false;
+  const workflowId = Context.current().info.workflowExecution!.workflowId;
+  const claims = states.flatMap((s, i) =>
+    s.providerMessageId
+      ? [{ messageId: s.providerMessageId, owner: { kind: 'bulk' as const, workflowId, slot: firstSlot + i } }]
+      : [],
+  );
+  try {
+    const parked = await (await deps.receipts()).claim(channel.channel, claims);
+    // Receipts that beat the answer: their final state is applied here.
+    for (const s of states) {
+      const final = parked
+        .get(s.providerMessageId ?? '')
+        ?.filter((r) => r.state === 'delivered' || r.state === 'failed')
+        .at(-1);
+      if (final) s.state = final.state as 'delivered' | 'failed';
     }
-  });
-  await Promise.all(workers);
-  return results;
+    return true;
+  } catch (err) {
+    log.warn('could not record the batch in the receipt index; its statuses are polled', {
+      error: (err as Error).name,
+    });
+    return false;
+  }
 }

@@ -1,20 +1,22 @@
-import { type EmailClient } from '../providers/email/smtp';
-import { type ReachClient } from '../providers/reach/client';
-import { type SmsbatClient } from '../providers/smsbat/client';
+import { type Channels } from '../channels';
 import { type OtpCodes } from '../otp/codes';
+import { type ReceiptIndex } from '../receipts/types';
+import { type LimitPolicy } from '../shared/limits';
 
-/** Everything the activities need, injected: clients built from config, never module singletons. */
+/** Everything the activities need, injected: adapters built from config, never module singletons. */
 export interface ActivityDeps {
-  smsbat?: SmsbatClient;
-  reach?: ReachClient;
-  email?: EmailClient;
+  channels: Channels;
   /** Needed by OTP flows only. */
   otp?: OtpCodes;
+  /** The OTP secret itself, which also keys the abuse guards' recipients. */
+  otpSecret?: string;
   /**
-   * Claims each SMSBAT message id for its workflow (through the worker's own client), so the
-   * webhook receiver can route receipts to it. Off: receipts arrive by polling only.
+   * Where sends record provider message ids for the webhook receiver (channels whose webhook names
+   * only the provider's id). Absent: those receipts arrive by polling only.
    */
-  receiptRouting?: boolean;
-  /** Public URL of the webhook receiver's Reach endpoint; receipts are polled when absent. */
-  reachCallbackUrl?: (workflowId: string) => string;
+  receipts?: () => Promise<ReceiptIndex>;
+  /** Abuse limits `otpVerification` checks itself (false: off). */
+  limits?: LimitPolicy | false;
+  /** Directories bulk files may be read from; file sources elsewhere are refused. */
+  bulkDirs?: string[];
 }

@@ -1,6 +1,8 @@
 import { createBulkActivities } from './bulk';
 import { createCancelScheduled, createCheckDelivery } from './check-delivery';
+import { createCheckInput } from './check-input';
 import { type ActivityDeps } from './deps';
+import { createAcquireOtpLimits } from './limits';
 import { createPrepareOtpVerifier } from './otp';
 import { createSendStep } from './send-step';
 import { type CascadeActivities } from './types';
@@ -8,13 +10,15 @@ import { type CascadeActivities } from './types';
 export type { ActivityDeps } from './deps';
 export type * from './types';
 
-/** The activities a worker registers, as thin wrappers over injected provider clients. */
+/** The activities a worker registers, as thin wrappers over injected channel adapters. */
 export function createActivities(deps: ActivityDeps): CascadeActivities {
   return {
+    checkInput: createCheckInput(),
     sendStep: createSendStep(deps),
     checkDelivery: createCheckDelivery(deps),
     cancelScheduled: createCancelScheduled(deps),
     prepareOtpVerifier: createPrepareOtpVerifier(deps),
+    acquireOtpLimits: createAcquireOtpLimits(deps),
     ...createBulkActivities(deps),
   };
 }

@@ -1,21 +1,24 @@
 import { Context } from '@temporalio/activity';
-import { otpNotConfigured } from './failures';
+import { otpNotConfigured, type Redaction } from './failures';
 import { type OtpCodes } from '../otp/codes';
 import { type MessageContent } from './types';
 
 /**
  * The text a step sends. For an OTP the code is derived here, inside the activity, from the
- * flow's identity: it exists only in this process's memory and in the provider request.
+ * flow's identity: it exists only in this process's memory and in the provider request. What to
+ * scrub from anything the provider says back comes along.
  */
 export function renderContent(
   content: MessageContent,
   flow: { workflowId: string; runId: string },
   otp: OtpCodes | undefined,
-): string {
-  if (content.kind === 'text') return content.text;
+): { text: string; title: string; redact: Redaction } {
+  if (content.kind === 'text') return { text: content.text, title: 'Message', redact: { secrets: [content.text] } };
   if (!otp) throw otpNotConfigured();
   const code = otp.code(flow.workflowId, flow.runId, content.codeLength);
-  return content.template.replaceAll('{code}', code).replaceAll('{app}', content.appName ?? '');
+  const text = content.template.replaceAll('{code}', code).replaceAll('{app}', content.appName ?? '');
+  const title = `${content.appName ?? 'Your'} verification code`.trim();
+  return { text, title, redact: { secrets: [text, code], digits: true } };
 }
 
 /** The workflow execution this activity runs for (activities here are always workflow-scheduled). */

@@ -1,6 +1,6 @@
 import { type DeliveryStatus, type ProviderName } from '../shared/delivery-status';
 import { type BulkMessage, type Recipient, type Step } from '../shared/schemas';
-import { type BulkMessageState } from '../shared/types';
+import { type BulkMessageState, type LimitVerdict } from '../shared/types';
 
 export type BulkStep = Extract<Step, { channel: 'smsbat' | 'reach' }>;
 
@@ -18,8 +18,12 @@ export interface SendStepInput {
    * before a retried send), the email Message-ID. A retried activity reuses it.
    */
   idempotencyKey: string;
-  /** What is left of the flow's TTL, passed on to the provider. */
+  /** How long the provider may keep trying this step (its deliveryTimeout, capped by the flow's TTL), seconds. */
+  expirySeconds?: number;
+  /** Before 0.2.0: what was left of the flow's TTL (still read from the inputs of sends scheduled then). */
   ttlSeconds?: number;
+  /** Workflow time the send was decided at: a send that starts much later may be a repeat after a lost worker. */
+  scheduledAt?: number;
 }
 
 export interface SendStepResult {
@@ -32,6 +36,10 @@ export interface SendStepResult {
   adopted?: boolean;
   /** True when the provider will push this message's receipt to the webhook receiver. */
   receiptPushed?: boolean;
+  /** Receipts that reached the receiver before this send recorded its message id (the race it covers). */
+  early?: DeliveryStatus[];
+  /** The message waits at the provider and can still be cancelled there. */
+  cancellable?: boolean;
 }
 
 export interface CheckDeliveryInput {
@@ -43,14 +51,29 @@ export interface PrepareOtpInput {
   codeLength: number;
 }
 
+export interface AcquireOtpLimitsInput {
+  recipient: Recipient;
+  /** Set by CascadeClient.startOtp once the guards allowed this flow (see AbuseGuard.proof). */
+  proof?: string;
+}
+
+export interface CheckInputInput {
+  kind: 'deliverMessage' | 'otpVerification' | 'bulkSend';
+  input: unknown;
+}
+
 export interface CascadeActivities {
+  /** Validates a flow's input with the schemas (defaults applied) when CascadeClient did not. */
+  checkInput(input: CheckInputInput): Promise<unknown>;
   sendStep(input: SendStepInput): Promise<SendStepResult>;
   checkDelivery(input: CheckDeliveryInput): Promise<DeliveryStatus>;
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
   /** Derives this flow's code and returns only the SHA-256 of its seal. */
   prepareOtpVerifier(input: PrepareOtpInput): Promise<{ verifier: string }>;
+  /** Asks the abuse guards whether this OTP flow may send (idempotent per flow: a client's earlier check counts). */
+  acquireOtpLimits(input: AcquireOtpLimitsInput): Promise<LimitVerdict>;
   /** Sends up to one provider request's worth of messages; one state per message, in order. */
-  sendBulkBatch(input: SendBulkBatchInput): Promise<BulkMessageState[]>;
+  sendBulkBatch(input: SendBulkBatchInput): Promise<SendBulkBatchResult>;
   /** Final-or-not states of sent messages, in order. */
   checkBulkStatuses(input: CheckBulkStatusesInput): Promise<BulkMessageState['state'][]>;
   countBulkSource(source: BulkSource): Promise<number>;
@@ -67,7 +90,12 @@ export interface SendBulkBatchInput {
   /** Index of the first message within the source. */
   offset: number;
   count: number;
+  /** Index of the first message within its chunk: the slot its receipts are routed to. */
+  slot?: number;
 }
+
+/** Before 0.2.0 a batch answered its states alone; since, with whether receipts are pushed to the chunk. */
+export type SendBulkBatchResult = BulkMessageState[] | { states: BulkMessageState[]; receiptsPushed: boolean };
 
 export interface CheckBulkStatusesInput {
   provider: 'smsbat' | 'reach';

@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
+import { openReceiptIndex } from '../receipts/open';
 import { connectionAuth } from '../temporal-connection';
 import { WebhookReceiver } from '../webhooks/receiver';
 import { runMain, untilSignal } from './main';
@@ -12,16 +13,20 @@ runMain(async () => {
   const { temporal, webhooks } = config;
   if (!webhooks.publicUrl) throw new Error('set CASCADE_PUBLIC_WEBHOOK_URL: providers sign and call that URL');
   const connection = await Connection.connect({ address: temporal.address, ...connectionAuth(config) });
+  // Only SMSBAT's webhook needs the index (Reach's callback URLs name their flows).
+  const receipts = webhooks.smsbatToken ? await openReceiptIndex(webhooks.receiptIndex) : undefined;
   const receiver = await new WebhookReceiver({
     client: new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor(config) }),
-    taskQueue: temporal.taskQueue,
     publicUrl: webhooks.publicUrl,
     smsbatToken: webhooks.smsbatToken,
+    receipts,
     reachApiKey: config.reach?.apiKey,
+    metricsToken: webhooks.metricsToken,
     log: (entry) => console.log(JSON.stringify(entry)),
   }).start(webhooks.port, webhooks.host);
   console.log(`webhook receiver on ${receiver.url}, public URL ${webhooks.publicUrl}`);
   await untilSignal();
   await receiver.close();
+  await receipts?.close();
   await connection.close();
 });

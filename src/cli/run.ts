@@ -17,6 +17,7 @@ import {
 import { dataConverterFor } from '../codec/data-converter';
 import { ConfigError, loadConfig } from '../config';
 import { progressQuery } from '../shared/messages';
+import { type BulkSendInput } from '../shared/schemas';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
 import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
 import { connectionAuth } from '../temporal-connection';
@@ -88,7 +89,13 @@ export async function run(argv: string[], out: (line: string) => void = console.
       namespace: config.temporal.namespace,
       dataConverter: dataConverterFor(config),
     });
-    const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
+    // Without the OTP secret the CLI checks no limits itself; the workers' flows still do.
+    const cascade = new CascadeClient({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      otpSecret: config.otpSecret,
+      ...(config.otpSecret ? {} : { limits: false as const }),
+    });
     const recipient = { phone: flags.to, email: flags.email };
 
     switch (command) {
@@ -128,7 +135,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
       case 'guard':
         return await guard(cascade, sub, rest, flags, print);
       case 'bulk':
-        return await bulk(client, config.temporal.taskQueue, need(sub, 'file'), flags, json, out);
+        return await bulk(client, cascade, need(sub, 'file'), flags, json, out);
       case 'setup': {
         const added = await registerSearchAttributes(connection, config.temporal.namespace);
         print(
@@ -226,7 +233,7 @@ async function guard(
 
 async function bulk(
   client: Client,
-  taskQueue: string,
+  cascade: CascadeClient,
   file: string,
   flags: Record<string, string | boolean | undefined>,
   json: boolean,
@@ -237,18 +244,13 @@ async function bulk(
     via: (flags.via as string | undefined) ?? 'smsbat',
   });
   const bulkId = (flags['bulk-id'] as string | undefined) ?? `bulk-${Date.now()}`;
-  const handle = await client.workflow.start('bulkSend', {
-    taskQueue,
-    workflowId: `bulk:${bulkId}`,
-    args: [
-      {
-        bulkId,
-        step: steps[0],
-        file: { path: resolve(file) },
-        ratePerSecond: flags.rate ? Number(flags.rate) : undefined,
-      },
-    ],
+  const { id } = await cascade.startBulk({
+    bulkId,
+    step: steps[0] as BulkSendInput['step'],
+    file: { path: resolve(file) },
+    ratePerSecond: flags.rate ? Number(flags.rate) : undefined,
   });
+  const handle = client.workflow.getHandle(id);
   const result = handle.result() as Promise<BulkProgress>;
   let finished = false;
   void result.finally(() => (finished = true)).catch(() => undefined);

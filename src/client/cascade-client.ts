@@ -11,15 +11,19 @@ import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
 import { secretsEqual } from '../security/constant-time';
 import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
-import { deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
+import { bulkWorkflowId, deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
 import { maskRecipient } from '../shared/mask';
 import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
 import {
+  BulkSendInputSchema,
   DeliverMessageInputSchema,
   describeIssues,
   OtpInputSchema,
+  type BulkSendInput,
   type DeliverMessageInput,
+  type DeliverMessageParams,
   type OtpInput,
+  type OtpParams,
 } from '../shared/schemas';
 import { CURRENT_CHANNEL, FLOW_KIND, RECIPIENT_MASK, TRACKING_ID } from '../shared/search-attributes';
 import {
@@ -71,15 +75,22 @@ export class CascadeClient {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     const policy = options.limits === undefined ? DEFAULT_LIMITS : options.limits;
-    if (policy && options.otpSecret) {
+    if (policy) {
+      // Limits key recipients with the OTP secret: without it they would silently be off.
+      if (!options.otpSecret) {
+        throw new Error(
+          'CascadeClient: abuse limits need otpSecret (CASCADE_OTP_SECRET); pass limits: false for a client that starts no OTP flows',
+        );
+      }
       this.guard = new AbuseGuard(this.client, { taskQueue: this.taskQueue, policy, secret: options.otpSecret });
     }
   }
 
   /** Starts (or finds) the delivery of one message; returns its flow id. */
   async sendMessage(input: DeliverMessageInput): Promise<{ id: string; started: boolean }> {
+    // The flow gets the validated parameters (defaults applied, `validated` set): it checks nothing twice.
     const params = validate(DeliverMessageInputSchema, input);
-    return this.startOnce<typeof deliverMessage>('deliverMessage', deliveryWorkflowId(params.trackingId), input, {
+    return this.startOnce<typeof deliverMessage>('deliverMessage', deliveryWorkflowId(params.trackingId), params, {
       summary: `Deliver ${params.trackingId} to ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
@@ -92,19 +103,52 @@ export class CascadeClient {
    * guards refuse throws CascadeLimitError before anything is sent.
    */
   async startOtp(input: OtpInput): Promise<{ id: string; started: boolean }> {
-    const params = validate(OtpInputSchema, input);
+    let params = validate(OtpInputSchema, input);
     const id = otpWorkflowId(params.trackingId);
-    const prefix = this.guard?.prefixOf(params.recipient);
     if (this.guard) {
       await this.guard.acquire(params.recipient, id);
-      if (prefix) input = { ...input, guard: { prefixGuardId: this.guard.prefixGuardId(prefix) } };
+      const prefix = this.guard.prefixOf(params.recipient);
+      params = {
+        ...params,
+        guard: {
+          ...(prefix ? { prefixGuardId: this.guard.prefixGuardId(prefix) } : {}),
+          proof: this.guard.proof(params.recipient, id),
+        },
+      };
     }
-    return this.startOnce<typeof otpVerification>('otpVerification', id, input, {
+    return this.startOnce<typeof otpVerification>('otpVerification', id, params, {
       summary: `OTP ${params.trackingId} for ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
       channel: params.steps[0].channel,
     });
+  }
+
+  /**
+   * Starts (or finds) a campaign (`bulkSend`, workflow id `bulk:<bulkId>`), validated before it
+   * starts; pause/resume/cancel it with the signals, read `progress` with the query.
+   */
+  async startBulk(input: BulkSendInput): Promise<{ id: string; started: boolean }> {
+    const params = validate(BulkSendInputSchema, input);
+    const id = bulkWorkflowId(params.bulkId);
+    try {
+      await this.client.workflow.start('bulkSend', {
+        args: [params],
+        workflowId: id,
+        taskQueue: this.taskQueue,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Campaign ${params.bulkId} via ${params.step.channel}`,
+        typedSearchAttributes: [
+          { key: FLOW_KIND, value: 'bulkSend' },
+          { key: TRACKING_ID, value: params.bulkId },
+          { key: CURRENT_CHANNEL, value: params.step.channel },
+        ],
+      });
+      return { id, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { id, started: false };
+      throw err;
+    }
   }
 
   /** Checks a code the user typed. The code is sealed here: only its keyed digest reaches Temporal. */
@@ -174,12 +218,12 @@ export class CascadeClient {
   private async startOnce<W extends typeof deliverMessage | typeof otpVerification>(
     type: FlowKind,
     workflowId: string,
-    input: Parameters<W>[0],
+    input: Parameters<W>[0] | DeliverMessageParams | OtpParams,
     meta: { summary: string; trackingId: string; recipient: string; channel: string },
   ): Promise<{ id: string; started: boolean }> {
     try {
       await this.client.workflow.start(type, {
-        args: [input],
+        args: [input as Parameters<W>[0]],
         workflowId,
         taskQueue: this.taskQueue,
         // The same tracking id never starts a second flow, running or closed: the start is

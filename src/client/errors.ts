@@ -24,11 +24,15 @@ export class CascadeFlowNotFoundError extends Error {
 /** An OTP flow refused by the abuse guards, before any provider was paid. */
 export class CascadeLimitError extends Error {
   constructor(
-    readonly scope: 'recipient' | 'prefix',
+    readonly scope: 'recipient' | 'prefix' | 'country',
     readonly reason: string,
     readonly retryAfterMs?: number,
   ) {
-    super(`refused (${scope}): ${reason}`);
+    super(
+      reason === 'guard_unavailable'
+        ? `refused (${scope}): guard_unavailable — the abuse guard did not answer in time (is a worker polling the task queue?); OTP flows are refused while the guards cannot answer`
+        : `refused (${scope}): ${reason}`,
+    );
     this.name = 'CascadeLimitError';
   }
 }

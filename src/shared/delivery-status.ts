@@ -22,10 +22,26 @@ export interface DeliveryStatus {
   occurredAt?: string;
   errorCode?: string;
   errorMessage?: string;
+  /** How many SMS parts (segments) the message took, when the provider says. */
+  parts?: number;
+  /** SMSBAT's cascade: what each channel did (`viber: delivered`, `sms: not_used`). */
+  fallbacks?: { channel: string; status: string }[];
+  /** Fields the provider sent that could not be read (names only; their values are not kept). */
+  unreadable?: string[];
 }
 
-/** Builds a status-word → state mapper from one table; unknown words map to `unknown`. */
+/**
+ * Builds a status-word → state mapper from one table; words match in any case (`Delivered`),
+ * unknown words map to `unknown` (the caller keeps the raw word).
+ */
 export function statusMapper<W extends string>(table: Record<W, DeliveryState>) {
-  return (raw: string): DeliveryState =>
-    Object.prototype.hasOwnProperty.call(table, raw) ? table[raw as W] : 'unknown';
+  return (raw: string): DeliveryState => {
+    const word = raw.trim().toLowerCase();
+    return Object.prototype.hasOwnProperty.call(table, word) ? table[word as W] : 'unknown';
+  };
+}
+
+/** Whether a status is final: a settled attempt never changes again. */
+export function isFinalState(state: DeliveryState): state is 'delivered' | 'failed' {
+  return state === 'delivered' || state === 'failed';
 }

@@ -3,6 +3,7 @@ import { type DeliveryStatus } from './delivery-status';
 import {
   type BulkMessageState,
   type BulkProgress,
+  type BulkReceipt,
   type DeliveryProgress,
   type OtpState,
   type ResendResult,
@@ -35,7 +36,12 @@ export const ErrorTypes = {
   invalidInput: 'CascadeInvalidInput',
   resendRefused: 'CascadeResendRefused',
   invalidCode: 'CascadeInvalidCodeFormat',
+  /** An OTP flow the abuse guards refused (its details: the LimitVerdict). */
+  limitExceeded: 'CascadeLimitExceeded',
 } as const;
+
+/** Bulk receipts, batched by the webhook receiver for one chunk (not a signal per message). */
+export const bulkReceiptsSignal = defineSignal<[BulkReceipt[]]>('bulkReceipts');
 
 /** Sealed OTP codes: `otp1.<length>.<43 chars of base64url HMAC-SHA256>`. */
 export const SEALED_CODE = /^otp1\.(\d{1,2})\.[A-Za-z0-9_-]{43}$/;

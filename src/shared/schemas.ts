@@ -1,18 +1,30 @@
 import { z } from 'zod';
+import { BULK_DEFAULTS, DEFAULT_DELIVERY_TIMEOUT, OTP_DEFAULTS, VALIDATED } from './defaults';
 import { isValidDuration, toMs } from './durations';
+import {
+  characters,
+  E164 as E164_RULE,
+  isReachSender,
+  reachBodyProblem,
+  SMSBAT_ID,
+  SMSBAT_SURVEY_TEXT_MAX,
+} from './provider-rules';
 
 /**
- * Workflow inputs, validated before a workflow starts (client) and again inside it. Sandbox-safe:
- * zod only. Defaults are part of the public contract and documented in the README.
+ * Workflow inputs, validated before a workflow starts (CascadeClient) or, for a flow started any
+ * other way, by the worker before anything is sent. Never loaded in the workflow sandbox (zod
+ * would cost every cached flow a megabyte); workflows import these types only. Each refuses what
+ * a provider would refuse, naming the field, so a bad chain never starts. Defaults are part of the
+ * public contract and documented in the README.
  */
-export const DEFAULT_DELIVERY_TIMEOUT = '2m';
+export { BULK_DEFAULTS, DEFAULT_DELIVERY_TIMEOUT, OTP_DEFAULTS, VALIDATED };
 
 const duration = z
   .union([z.number().int().nonnegative(), z.string().min(1)])
   .refine(isValidDuration, 'must be a duration such as "90s", "10m", "7d", or milliseconds');
 const positiveDuration = duration.refine((d) => toMs(d) > 0, 'must be longer than zero');
 
-export const E164 = z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +380501234567');
+export const E164 = z.string().regex(E164_RULE, 'must be an E.164 phone number such as +380501234567');
 
 /** Tracking ids travel to providers (SMSBAT `id`): the characters SMSBAT allows, bounded length. */
 export const TrackingId = z
@@ -28,6 +40,12 @@ export const RecipientSchema = z
 
 const stepBase = {
   deliveryTimeout: positiveDuration.optional(),
+  /**
+   * How long the provider may keep trying: `step` (default) gives up with the step, so a step we
+   * fell back from never delivers late; `flow` keeps the flow's TTL (a plain message that is still
+   * welcome late).
+   */
+  providerExpiry: z.enum(['step', 'flow']).optional(),
   /**
    * The first status poll after the send (polls back off from there). Default: 5 s, or 1 min when
    * the provider pushes this message's receipt to the webhook receiver (polling is then the safety net).
@@ -53,7 +71,13 @@ export const SmsbatStepSchema = z
 export const ReachStepSchema = z
   .object({
     channel: z.literal('reach'),
-    src: z.string().min(1).max(20),
+    // reach.md: an E.164 number registered in the applet, or an alphanumeric sender id.
+    src: z
+      .string()
+      .refine(
+        isReachSender,
+        'must be an E.164 number or an alphanumeric sender id: 1–11 letters, digits or spaces, at least one letter',
+      ),
     maxPrice: z.number().positive().optional(),
     ...stepBase,
   })
@@ -87,6 +111,19 @@ function stepsReachable(input: { recipient: Recipient; steps: Step[] }, ctx: z.R
   });
 }
 
+/** The text each step would send is one its provider takes (counted as the provider counts). */
+function textFitsSteps(text: string, steps: Step[], path: (string | number)[], ctx: z.RefinementCtx): void {
+  steps.forEach((step, i) => {
+    const problem =
+      step.channel === 'reach'
+        ? reachBodyProblem(text)
+        : step.channel === 'smsbat' && step.messageType === 'viber_survey' && characters(text) > SMSBAT_SURVEY_TEXT_MAX
+          ? `is ${characters(text)} characters; a Viber survey (steps.${i}) takes at most ${SMSBAT_SURVEY_TEXT_MAX}`
+          : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path, message: `${problem} (steps.${i}: ${step.channel})` });
+  });
+}
+
 const steps = z.array(StepSchema).min(1, 'needs at least one step').max(10);
 
 export const DeliverMessageInputSchema = z
@@ -99,19 +136,17 @@ export const DeliverMessageInputSchema = z
     ttl: positiveDuration.optional(),
     /** ISO 8601 time of the first send. */
     sendAt: z.string().datetime({ offset: true }).optional(),
+    /** Set by CascadeClient: validated with these schemas, defaults applied (do not set it yourself). */
+    validated: z.literal(VALIDATED).optional(),
   })
   .strict()
-  .superRefine(stepsReachable);
+  .superRefine((input, ctx) => {
+    stepsReachable(input, ctx);
+    textFitsSteps(input.text, input.steps, ['text'], ctx);
+  })
+  .transform((input) => ({ ...input, validated: VALIDATED }));
 export type DeliverMessageInput = z.input<typeof DeliverMessageInputSchema>;
 export type DeliverMessageParams = z.output<typeof DeliverMessageInputSchema>;
-
-export const OTP_DEFAULTS = {
-  codeLength: 6,
-  codeTtl: '10m',
-  maxAttempts: 5,
-  maxSends: 5,
-  resendCooldown: '30s',
-} as const;
 
 export const OtpInputSchema = z
   .object({
@@ -129,14 +164,36 @@ export const OtpInputSchema = z
     maxSends: z.number().int().min(1).max(10).default(OTP_DEFAULTS.maxSends),
     resendCooldown: duration.default(OTP_DEFAULTS.resendCooldown),
     appName: z.string().min(1).max(64).optional(),
-    /** Set by the client when abuse limits are on: the prefix guard told when the code converts. */
+    /**
+     * Set by CascadeClient once the abuse guards allowed the flow: the prefix guard told when the
+     * code converts, and a keyed proof that spares the flow a second round of guard checks.
+     */
     guard: z
-      .object({ prefixGuardId: z.string().min(1) })
+      .object({ prefixGuardId: z.string().min(1).optional(), proof: z.string().min(1).max(128).optional() })
       .strict()
       .optional(),
+    validated: z.literal(VALIDATED).optional(),
   })
   .strict()
-  .superRefine(stepsReachable);
+  .superRefine((input, ctx) => {
+    stepsReachable(input, ctx);
+    input.steps.forEach((step, i) => {
+      // A flash call verifies by the calling number; it can never carry the code.
+      if (step.channel === 'smsbat' && step.messageType === 'flashcall') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'messageType'],
+          message: 'a flashcall carries no text, so it cannot carry a code: not in an OTP chain',
+        });
+      }
+    });
+    // The longest text the template can render: the code at its length, the app name in full.
+    const widest = input.template
+      .replaceAll('{code}', '0'.repeat(input.codeLength))
+      .replaceAll('{app}', input.appName ?? '');
+    textFitsSteps(widest, input.steps, ['template'], ctx);
+  })
+  .transform((input) => ({ ...input, validated: VALIDATED }));
 export type OtpInput = z.input<typeof OtpInputSchema>;
 export type OtpParams = z.output<typeof OtpInputSchema>;
 
@@ -145,11 +202,19 @@ export function describeIssues(error: z.ZodError): { path: string; message: stri
   return error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
 }
 
-/** One message of a bulk send. */
-export const BulkMessageSchema = z.object({ id: TrackingId, phone: E164, text: z.string().min(1).max(1600) }).strict();
+/** One message of a bulk send; its id goes to SMSBAT as the tracking `id` (letters, digits, - and _). */
+export const BulkMessageSchema = z
+  .object({
+    id: z.string().regex(SMSBAT_ID, 'may contain only letters, digits, - and _ (at most 254)'),
+    phone: E164,
+    text: z.string().min(1).max(1600),
+  })
+  .strict();
 export type BulkMessage = z.output<typeof BulkMessageSchema>;
 
-export const BULK_DEFAULTS = { batchSize: 1000, ratePerSecond: 200, trackFor: '10m', maxInline: 10_000 } as const;
+/** Inline messages travel in the workflow input, which Temporal limits to 2 MB: counted in UTF-8 bytes. */
+const MAX_INLINE_BYTES = 1_000_000;
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 
 /**
  * A campaign: messages inline (up to 10 000) or in a file the workers can read (CSV with a header
@@ -170,12 +235,21 @@ export const BulkSendInputSchema = z
     ratePerSecond: z.number().positive().max(100_000).default(BULK_DEFAULTS.ratePerSecond),
     /** How long to keep checking statuses after the last send. */
     trackFor: duration.default(BULK_DEFAULTS.trackFor),
+    validated: z.literal(VALIDATED).optional(),
   })
   .strict()
   .refine((b) => (b.messages === undefined) !== (b.file === undefined), 'give exactly one of messages or file')
-  .refine(
-    (b) => (b.messages ?? []).reduce((n, m) => n + m.text.length + m.phone.length + m.id.length, 0) <= 1_000_000,
-    { message: 'inline messages over 1 MB: use a file (Temporal payloads are limited to 2 MB)', path: ['messages'] },
-  );
+  .superRefine((b, ctx) => {
+    const bytes = (b.messages ?? []).reduce((n, m) => n + utf8Bytes(m.text) + m.phone.length + m.id.length + 32, 0);
+    if (bytes > MAX_INLINE_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['messages'],
+        message: `inline messages take ${bytes} bytes (UTF-8), over ${MAX_INLINE_BYTES}: use a file (Temporal payloads are limited to 2 MB)`,
+      });
+    }
+    b.messages?.forEach((m, i) => textFitsSteps(m.text, [b.step], ['messages', i, 'text'], ctx));
+  })
+  .transform((b) => ({ ...b, validated: VALIDATED }));
 export type BulkSendInput = z.input<typeof BulkSendInputSchema>;
 export type BulkSendParams = z.output<typeof BulkSendInputSchema>;

@@ -16,6 +16,12 @@ export interface Attempt {
   currency?: string;
   /** The channel inside the provider's own cascade that carried it (SMSBAT: viber, sms …). */
   carrier?: string;
+  /** What each channel of the provider's cascade did (SMSBAT's fallbacks). */
+  fallbacks?: { channel: string; status: string }[];
+  /** SMS parts (segments) the message took, as the provider reports it. */
+  parts?: number;
+  /** The message waits at the provider and a cancel still stops it there. */
+  cancellable?: boolean;
   sentAt?: string;
   settledAt?: string;
   error?: { type: string; message: string; nonRetryable: boolean };
@@ -85,6 +91,8 @@ export interface BulkProgress {
   pending: number;
   /** Not sent yet. */
   queued: number;
+  /** Refused by the provider as sent (a bad number, a text it will not take): never sent. Counted in `failed` too. */
+  invalid?: number;
   paused: boolean;
   canceled: boolean;
 }
@@ -93,6 +101,27 @@ export interface BulkProgress {
 export interface BulkMessageState {
   id: string;
   providerMessageId?: string;
-  state: 'queued' | 'pending' | 'delivered' | 'failed';
+  /** `invalid`: refused by the provider as sent, with its error; never sent. */
+  state: 'queued' | 'pending' | 'delivered' | 'failed' | 'invalid';
   error?: string;
 }
+
+/** A bulk message's receipt, as the webhook receiver hands them to its chunk in batches. */
+export interface BulkReceipt {
+  /** The message's index in its chunk. */
+  slot: number;
+  providerMessageId: string;
+  state: 'delivered' | 'failed';
+  rawStatus: string;
+}
+
+/** What the abuse guards answered for one OTP flow. */
+export type LimitVerdict =
+  | { allowed: true; /** The prefix guard told when the code converts. */ prefixGuardId?: string }
+  | {
+      allowed: false;
+      /** Which guard refused; `guard_unavailable` when none answered in time (fail closed). */
+      scope: 'recipient' | 'prefix' | 'country';
+      reason: string;
+      retryAfterMs?: number;
+    };

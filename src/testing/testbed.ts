@@ -1,9 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { CascadeClient } from '../client';
 import { loadConfig, type CascadeConfig } from '../config';
+import { openReceiptIndex } from '../receipts/open';
+import { type ReceiptIndex } from '../receipts/types';
+import { WebhookReceiver } from '../webhooks/receiver';
+import { smsbatWebhookUrl } from '../webhooks/urls';
+import { bundleCascadeWorkflows } from '../worker/bundle';
 import { CascadePlugin } from '../worker/plugin';
 import { SIM_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from '../sim/server';
 import { type SimMessage, type SimProvider, type SimRule } from '../sim/types';
@@ -55,24 +60,50 @@ export class CascadeTestbed {
     readonly config: CascadeConfig,
     readonly worker: Worker,
     readonly client: CascadeClient,
+    readonly receiver: WebhookReceiver,
+    private readonly receipts: ReceiptIndex,
   ) {}
 
   static async start(options: TestbedOptions): Promise<CascadeTestbed> {
     const sim = await startSimulator({ deliveryDelayMs: 0, ...options.simulator });
     const taskQueue = `cascade-test-${randomUUID()}`;
-    const config = loadConfig({ ...simulatorEnv(sim, options.config), TEMPORAL_TASK_QUEUE: taskQueue });
+    // The webhook receiver too, in-process: receipts arrive pushed, in milliseconds, as in production.
+    const receipts = await openReceiptIndex('sqlite::memory:');
+    const token = randomBytes(24).toString('hex');
+    const receiver = new WebhookReceiver({
+      client: options.env.client,
+      publicUrl: 'http://127.0.0.1',
+      smsbatToken: token,
+      receipts,
+      reachApiKey: SIM_CREDENTIALS.reach.apiKey,
+    });
+    await receiver.start(0);
+    receiver.setPublicUrl(receiver.url);
+    sim.setSmsbatWebhookUrl(smsbatWebhookUrl(receiver.url, token));
+    const config = loadConfig({
+      ...simulatorEnv(sim, {
+        CASCADE_PUBLIC_WEBHOOK_URL: receiver.url,
+        CASCADE_SMSBAT_WEBHOOK_TOKEN: token,
+        ...options.config,
+      }),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
+    // Bundled here, quietly (the worker would print webpack's statistics).
+    const workflowBundle = await bundleCascadeWorkflows({
+      workflowsPath: options.workflowsPath,
+      webpackConfigHook: resolveOwnPackage,
+    });
     const worker = await Worker.create({
       connection: options.env.nativeConnection,
       namespace: options.env.namespace ?? 'default',
       taskQueue,
-      plugins: [new CascadePlugin({ config })],
-      ...(options.workflowsPath ? { workflowsPath: options.workflowsPath } : {}),
+      plugins: [new CascadePlugin({ config, receiptIndex: receipts })],
+      workflowBundle,
       ...(options.activities ? { activities: options.activities } : {}),
-      bundlerOptions: { webpackConfigHook: resolveOwnPackage },
       ...options.worker,
     });
     const client = new CascadeClient({ client: options.env.client, taskQueue, otpSecret: config.otpSecret });
-    const bed = new CascadeTestbed(options.env, sim, config, worker, client);
+    const bed = new CascadeTestbed(options.env, sim, config, worker, client, receiver, receipts);
     bed.running = worker.run();
     return bed;
   }
@@ -96,7 +127,7 @@ export class CascadeTestbed {
     this.sim.script({ provider, recipient, outcome: { kind: 'pending' }, receipt: 'withhold' });
   }
 
-  /** Delivers a withheld message now, sending its receipt. */
+  /** Delivers a withheld message now, sending its receipt (it reaches the flow by webhook, in milliseconds). */
   deliver(provider: Exclude<SimProvider, 'email'>, messageId: string): boolean {
     return this.sim.settle(provider, messageId, 'delivered');
   }
@@ -142,7 +173,9 @@ export class CascadeTestbed {
   async close(): Promise<void> {
     this.worker.shutdown();
     await this.running;
+    await this.receiver.close();
     await this.sim.close();
+    await this.receipts.close();
   }
 }
 

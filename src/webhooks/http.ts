@@ -4,6 +4,8 @@ export { BodyTooLargeError, readBody } from '../http-server/body';
 export interface Reply {
   status: number;
   body: Record<string, unknown>;
+  /** Sent as Retry-After (a 503 the provider should retry later). */
+  retryAfterSec?: number;
 }
 
 export function reply(status: number, body: Record<string, unknown>): Reply {
@@ -12,6 +14,9 @@ export function reply(status: number, body: Record<string, unknown>): Reply {
 
 export function send(res: ServerResponse, r: Reply): void {
   if (res.headersSent) return;
-  res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' });
+  res.writeHead(r.status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...(r.retryAfterSec ? { 'retry-after': String(r.retryAfterSec) } : {}),
+  });
   res.end(JSON.stringify(r.body));
 }

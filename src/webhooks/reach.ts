@@ -1,20 +1,31 @@
 import { type IncomingMessage } from 'node:http';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ProviderError } from '../providers/errors';
 import { parseReachCallback } from '../providers/reach/client';
 import { validateReachSignature } from '../providers/reach/signature';
-import { receiptSignal } from '../shared/messages';
+import { type ReceiptDelivery } from './delivery';
 import { reply, type Reply } from './http';
+import { isProgressOnly, receiptFieldProblem } from './limits';
+import { callbackTagMatches } from './urls';
+
+export interface ReachDeps {
+  apiKey: string;
+  publicUrl: string;
+  delivery: ReceiptDelivery;
+  count(outcome: string): void;
+  log(entry: Record<string, unknown>): void;
+}
 
 /**
  * Reach status callbacks: form-encoded, signed with `X-Reach-Signature` over the exact callback
- * URL and the parameters (reach.md, "Signature"). The URL we gave Reach names the workflow
- * (`?wf=`), and the signature protects that name, so the receipt is signalled to it directly.
+ * URL and the parameters (reach.md, "Signature"). The URL we gave Reach names the workflow and a
+ * tag that pins it (see urls.ts), so the receipt is signalled to it directly, at most once per
+ * settled status: replayed callbacks cost nothing.
  */
 export async function handleReach(
   req: IncomingMessage,
+  tag: string | undefined,
   rawBody: string,
-  deps: { apiKey: string; publicUrl: string; client: Client },
+  deps: ReachDeps,
 ): Promise<Reply> {
   const header = req.headers['x-reach-signature'];
   const signature = Array.isArray(header) ? header[0] : header;
@@ -30,9 +41,13 @@ export async function handleReach(
   if (!validateReachSignature({ apiKey: deps.apiKey, signature, url, params })) {
     return reply(403, { error: 'signature does not validate' });
   }
-
   const workflowId = new URL(url).searchParams.get('wf');
   if (!workflowId) return reply(400, { error: 'callback URL names no workflow' });
+  if (!tag || !callbackTagMatches(deps.apiKey, workflowId, tag)) {
+    return reply(403, {
+      error: 'callback URL is not pinned to its workflow (sent before 0.2.0? that flow settles by polling)',
+    });
+  }
   let status;
   try {
     status = parseReachCallback(Object.fromEntries(form.entries()));
@@ -40,12 +55,14 @@ export async function handleReach(
     if (err instanceof ProviderError) return reply(400, { error: err.message, field: err.field });
     throw err;
   }
-  try {
-    await deps.client.workflow.getHandle(workflowId).signal(receiptSignal, status);
-  } catch (err) {
-    // The flow has ended: a late receipt, acknowledged without effect.
-    if (err instanceof WorkflowNotFoundError) return reply(200, { ok: true, ignored: 'workflow closed' });
-    throw err;
+  const problem = receiptFieldProblem(status, 'messageId', 'status');
+  if (problem) return problem;
+  if (status.unreadable) deps.log({ event: 'receipt_fields_unreadable', provider: 'reach', fields: status.unreadable });
+  if (isProgressOnly(status)) {
+    deps.count('not_final');
+    return reply(200, { ok: true, result: 'not_final' });
   }
-  return reply(200, { ok: true });
+  const result = await deps.delivery.toFlow(workflowId, status);
+  deps.count(result);
+  return reply(200, { ok: true, result });
 }

@@ -1,39 +1,75 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { HttpService } from '../http-server/service';
 import { type Client } from '@temporalio/client';
-import { ReceiptRoutes } from '../routing/receipt-routes';
+import { HttpService } from '../http-server/service';
+import { type ReceiptIndex } from '../receipts/types';
+import { secretsEqual } from '../security/constant-time';
+import { ReceiptDelivery } from './delivery';
 import { BodyTooLargeError, readBody, reply, send, type Reply } from './http';
 import { handleReach } from './reach';
 import { handleSmsbat } from './smsbat';
 
 export interface WebhookReceiverOptions {
   client: Client;
-  taskQueue: string;
   /** The receiver's root as providers reach it (Reach signs the exact URL). */
   publicUrl: string;
-  /** Enables `POST /webhooks/smsbat[/<token>]`. */
+  /** Enables `POST /webhooks/smsbat[/<token>]` (needs `receipts`). */
   smsbatToken?: string;
-  /** Enables `POST /webhooks/reach` (Reach signs callbacks with the account's API key). */
+  /** Which flow sent each SMSBAT message id (the same index the workers write). */
+  receipts?: ReceiptIndex;
+  /** Enables `POST /webhooks/reach/<tag>?wf=…` (Reach signs callbacks with the account's API key). */
   reachApiKey?: string;
-  /** Default 64 KiB: receipts are small; anything larger is refused with 413. */
+  /** SMSBAT's account currency, for the amounts its webhook carries without one. */
+  smsbatCurrency?: string;
+  /** Enables `GET /metrics` for the bearer of this token. */
+  metricsToken?: string;
+  /** Default 16 KiB: a receipt is a few hundred bytes; anything larger is refused with 413. */
   maxBodyBytes?: number;
   /** One structured line per request; never bodies, tokens or phone numbers. */
   log?: (entry: Record<string, unknown>) => void;
+  /** @deprecated Unused since 0.2.0 (receipts go to their flows directly). */
+  taskQueue?: string;
 }
+
+/** How often expired index entries (unclaimed parked receipts, old claims) are removed. */
+const EXPIRE_EVERY_MS = 60_000;
 
 /**
  * The HTTP server providers post delivery receipts to. Bad tokens and signatures get 401/403,
  * malformed bodies 400, unknown or finished flows an acknowledgement without effect; no request
- * can take the process down.
+ * can take the process down, and none costs a workflow: receipts reach their own flows (or their
+ * bulk chunks, batched), and receipts for ids nobody claimed wait in the bounded park.
  */
 export class WebhookReceiver extends HttpService {
-  private readonly routes: ReceiptRoutes;
+  private readonly delivery: ReceiptDelivery;
+  private readonly counts = new Map<string, number>();
+  private expiry?: NodeJS.Timeout;
 
-  constructor(private readonly options: WebhookReceiverOptions) {
+  constructor(private options: WebhookReceiverOptions) {
     super();
-    this.routes = new ReceiptRoutes(options.client, options.taskQueue);
-    this.server.requestTimeout = 15_000;
-    this.server.headersTimeout = 10_000;
+    if (options.smsbatToken && !options.receipts) {
+      throw new Error('the SMSBAT webhook needs the receipt index (CASCADE_RECEIPT_INDEX) the workers write');
+    }
+    this.delivery = new ReceiptDelivery(options.client);
+  }
+
+  override async start(port = 0, host = '127.0.0.1'): Promise<this> {
+    await super.start(port, host);
+    const receipts = this.options.receipts;
+    if (receipts) {
+      this.expiry = setInterval(() => void receipts.expire().catch(() => undefined), EXPIRE_EVERY_MS);
+      this.expiry.unref();
+    }
+    return this;
+  }
+
+  override async close(): Promise<void> {
+    clearInterval(this.expiry);
+    await super.close();
+  }
+
+  /** For a receiver started on a free port before its public URL was known (tests, the testbed). */
+  setPublicUrl(url: string): void {
+    this.options.publicUrl = url;
   }
 
   protected async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -46,13 +82,16 @@ export class WebhookReceiver extends HttpService {
       result =
         err instanceof BodyTooLargeError
           ? reply(413, { error: 'body too large' })
-          : reply(503, { error: 'could not deliver the receipt to Temporal; the provider will retry' });
+          : {
+              ...reply(503, { error: 'could not deliver the receipt to Temporal; the provider will retry' }),
+              retryAfterSec: 5,
+            };
       if (!(err instanceof BodyTooLargeError)) this.log({ event: 'error', error: (err as Error).message });
     }
     send(res, result);
     this.log({
       method: req.method,
-      route: path.startsWith('/webhooks/smsbat') ? '/webhooks/smsbat' : path,
+      route: path.replace(/^(\/webhooks\/(smsbat|reach))\/.*$/, '$1'),
       status: result.status,
       ms: Date.now() - started,
     });
@@ -62,21 +101,32 @@ export class WebhookReceiver extends HttpService {
     const { options } = this;
     if (req.method === 'GET' && path === '/healthz') return reply(200, { ok: true });
     if (req.method === 'GET' && path === '/readyz') return this.readiness();
+    if (req.method === 'GET' && path === '/metrics' && options.metricsToken) return this.metrics(req);
 
     const smsbat = /^\/webhooks\/smsbat(?:\/([^/]+))?\/?$/.exec(path);
-    if (smsbat && options.smsbatToken) {
+    if (smsbat && options.smsbatToken && options.receipts) {
       if (req.method !== 'POST') return reply(405, { error: 'POST only' });
-      const body = await readBody(req, options.maxBodyBytes ?? 65_536);
+      const body = await readBody(req, options.maxBodyBytes ?? 16_384);
       const token = smsbat[1] === undefined ? undefined : safeDecode(smsbat[1]);
-      return handleSmsbat(req, token, body, { token: options.smsbatToken, routes: this.routes });
+      return handleSmsbat(req, token, body, {
+        token: options.smsbatToken,
+        receipts: options.receipts,
+        delivery: this.delivery,
+        currency: options.smsbatCurrency,
+        count: (outcome) => this.count('smsbat', outcome),
+        log: (entry) => this.log(entry),
+      });
     }
-    if (path === '/webhooks/reach' && options.reachApiKey) {
+    const reach = /^\/webhooks\/reach(?:\/([^/]+))?\/?$/.exec(path);
+    if (reach && options.reachApiKey) {
       if (req.method !== 'POST') return reply(405, { error: 'POST only' });
-      const body = await readBody(req, options.maxBodyBytes ?? 65_536);
-      return handleReach(req, body, {
+      const body = await readBody(req, options.maxBodyBytes ?? 16_384);
+      return handleReach(req, reach[1] && safeDecode(reach[1]), body, {
         apiKey: options.reachApiKey,
         publicUrl: options.publicUrl,
-        client: options.client,
+        delivery: this.delivery,
+        count: (outcome) => this.count('reach', outcome),
+        log: (entry) => this.log(entry),
       });
     }
     return reply(404, { error: 'not found' });
@@ -89,6 +139,27 @@ export class WebhookReceiver extends HttpService {
     } catch {
       return reply(503, { ok: false, error: 'Temporal is not reachable' });
     }
+  }
+
+  /** Counts per provider and outcome, and the index's own gauges (Prometheus text, as JSON lines would leak nothing more). */
+  private async metrics(req: IncomingMessage): Promise<Reply> {
+    const header = req.headers.authorization ?? '';
+    if (!secretsEqual(header.startsWith('Bearer ') ? header.slice(7) : '', this.options.metricsToken!)) {
+      return reply(401, { error: 'unauthorized' });
+    }
+    const stats = await this.options.receipts?.stats();
+    return {
+      status: 200,
+      body: {
+        receipts: Object.fromEntries(this.counts),
+        ...(stats ? { index: stats } : {}),
+      },
+    };
+  }
+
+  private count(provider: string, outcome: string): void {
+    const key = `${provider}.${outcome}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
   private log(entry: Record<string, unknown>): void {

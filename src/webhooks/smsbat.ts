@@ -1,20 +1,35 @@
 import { type IncomingMessage } from 'node:http';
 import { ProviderError } from '../providers/errors';
 import { parseSmsbatWebhook } from '../providers/smsbat/client';
-import { type ReceiptRoutes } from '../routing/receipt-routes';
+import { type ReceiptIndex } from '../receipts/types';
 import { secretsEqual } from '../security/constant-time';
+import { type DeliveryStatus } from '../shared/delivery-status';
+import { type ReceiptDelivery } from './delivery';
 import { reply, type Reply } from './http';
+import { isProgressOnly, receiptFieldProblem } from './limits';
+
+export interface SmsbatDeps {
+  token: string;
+  receipts: ReceiptIndex;
+  delivery: ReceiptDelivery;
+  /** The account's currency, for the amounts SMSBAT's webhook carries without one. */
+  currency?: string;
+  count(outcome: string): void;
+  log(entry: Record<string, unknown>): void;
+}
 
 /**
  * SMSBAT delivery webhooks (smsbat.md §3): one account-wide URL, no signature. A secret token in
- * the path (`/webhooks/smsbat/<token>`) or the `X-Webhook-Token` header authenticates the sender;
- * the body names only SMSBAT's message id, so the receipt goes through the receipt router.
+ * the path (`/webhooks/smsbat/<token>`) or the `X-Webhook-Token` header authenticates the sender.
+ * The body names only SMSBAT's message id: the receipt index says which flow (or bulk chunk and
+ * slot) sent it. A receipt for an id nobody has claimed yet is parked in the index (the send's
+ * answer may still be on its way) and costs no workflow; when the park is full, 503.
  */
 export async function handleSmsbat(
   req: IncomingMessage,
   pathToken: string | undefined,
   rawBody: string,
-  deps: { token: string; routes: ReceiptRoutes },
+  deps: SmsbatDeps,
 ): Promise<Reply> {
   const header = req.headers['x-webhook-token'];
   const given = pathToken ?? (Array.isArray(header) ? header[0] : header);
@@ -26,14 +41,47 @@ export async function handleSmsbat(
   } catch {
     return reply(400, { error: 'body is not JSON' });
   }
-  let status;
-  try {
-    status = parseSmsbatWebhook(json);
-  } catch (err) {
-    if (err instanceof ProviderError) return reply(400, { error: err.message, field: err.field });
-    throw err;
+  // One receipt per request as documented; a list of them is read as well.
+  const bodies = Array.isArray(json) ? json : [json];
+  const statuses: DeliveryStatus[] = [];
+  for (const body of bodies) {
+    try {
+      statuses.push(parseSmsbatWebhook(body, { currency: deps.currency }));
+    } catch (err) {
+      if (err instanceof ProviderError) return reply(400, { error: err.message, field: err.field });
+      throw err;
+    }
+    const problem = receiptFieldProblem(statuses.at(-1)!, 'messageId', 'deliverystatus');
+    if (problem) return problem;
   }
-  const routed = await deps.routes.route(status);
-  // A finished router already forwarded this message's final receipt: a duplicate, acknowledged.
-  return reply(200, { ok: true, duplicate: !routed });
+  const outcomes = await Promise.all(statuses.map((s) => route(s, deps)));
+  if (outcomes.includes('park_full')) {
+    return { status: 503, body: { error: 'too many receipts wait for their sends; retry later' }, retryAfterSec: 60 };
+  }
+  return reply(200, { ok: true, ...(outcomes.length === 1 ? { result: outcomes[0] } : { results: outcomes }) });
+}
+
+async function route(status: DeliveryStatus, deps: SmsbatDeps): Promise<string> {
+  if (status.unreadable)
+    deps.log({ event: 'receipt_fields_unreadable', provider: 'smsbat', fields: status.unreadable });
+  if (isProgressOnly(status)) return count(deps, 'not_final');
+  const decision = await deps.receipts.route(status);
+  if (decision.kind === 'parked') return count(deps, 'parked');
+  if (decision.kind === 'full') return count(deps, 'park_full');
+  if (decision.duplicate) return count(deps, 'duplicate');
+  const { owner } = decision;
+  if (owner.kind === 'flow') return count(deps, await deps.delivery.toFlow(owner.workflowId, status));
+  if (status.state !== 'delivered' && status.state !== 'failed') return count(deps, 'not_final');
+  const forwarded = await deps.delivery.toBulk(owner.workflowId, {
+    slot: owner.slot,
+    providerMessageId: status.providerMessageId,
+    state: status.state,
+    rawStatus: status.rawStatus,
+  });
+  return count(deps, forwarded === 'forwarded' ? 'forwarded_bulk' : forwarded);
+}
+
+function count(deps: SmsbatDeps, outcome: string): string {
+  deps.count(outcome);
+  return outcome;
 }

@@ -1,10 +1,27 @@
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '../security/constant-time';
+
 /**
- * The status-callback URL handed to Reach: it names the workflow, and Reach's signature over the
- * exact URL protects that name (reach.md, "Signature").
+ * The status-callback URL handed to Reach: `/webhooks/reach/<tag>?wf=<workflow id>`. Reach's
+ * signature joins the URL and the parameters without separators, so characters can be moved
+ * from the URL into a parameter name and still validate (`wf=…-12` re-aimed at `wf=…-1`). The tag
+ * — a keyed digest of the workflow id — pins the id: a URL naming another flow needs its tag,
+ * which only a holder of the Reach API key can make.
  */
-export function reachCallbackUrl(publicBaseUrl: string, workflowId: string): string {
+export function reachCallbackUrl(publicBaseUrl: string, apiKey: string, workflowId: string): string {
   const base = publicBaseUrl.replace(/\/+$/, '');
-  return `${base}/webhooks/reach?wf=${encodeURIComponent(workflowId)}`;
+  return `${base}/webhooks/reach/${callbackTag(apiKey, workflowId)}?wf=${encodeURIComponent(workflowId)}`;
+}
+
+export function callbackTag(apiKey: string, workflowId: string): string {
+  return createHmac('sha256', apiKey)
+    .update(`temporal-cascade reach callback|${workflowId}`)
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+export function callbackTagMatches(apiKey: string, workflowId: string, tag: string): boolean {
+  return secretsEqual(callbackTag(apiKey, workflowId), tag);
 }
 
 /** Where SMSBAT's account manager points the account's webhook (the token authenticates it). */

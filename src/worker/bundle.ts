@@ -11,10 +11,15 @@ import { withCascadeWorkflows } from './workflows-entry';
  * at every start: our workflows, and yours beside them when you give your module's path.
  */
 export async function bundleCascadeWorkflows(
-  options: { workflowsPath?: string; quiet?: boolean } = {},
+  options: {
+    workflowsPath?: string;
+    quiet?: boolean;
+    webpackConfigHook?: NonNullable<WorkerOptions['bundlerOptions']>['webpackConfigHook'];
+  } = {},
 ): Promise<WorkflowBundleWithSourceMap> {
   const entry = withCascadeWorkflows<{ workflowsPath?: string; bundlerOptions?: WorkerOptions['bundlerOptions'] }>({
     workflowsPath: options.workflowsPath,
+    bundlerOptions: { webpackConfigHook: options.webpackConfigHook },
   });
   return bundleWorkflowCode({
     workflowsPath: entry.workflowsPath!,

@@ -2,9 +2,13 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
 import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createChannels } from '../channels';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig, type CascadeConfig } from '../config';
 import { OtpCodes } from '../otp/codes';
+import { openReceiptIndex } from '../receipts/open';
+import { type ReceiptIndex } from '../receipts/types';
+import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { createProviderClients, type ProviderClients } from '../providers';
 import { assertSearchAttributes } from '../setup/search-attributes';
 import { reachCallbackUrl } from '../webhooks/urls';
@@ -17,6 +21,14 @@ export interface CascadePluginOptions {
   providers?: Partial<Omit<ProviderClients, 'close'>>;
   /** Data converter for client and worker (payload encryption). */
   dataConverter?: DataConverter;
+  /**
+   * The receipt index the receiver reads (yours is not closed by the plugin); opened from
+   * CASCADE_RECEIPT_INDEX when absent and the receiver is configured (CASCADE_PUBLIC_WEBHOOK_URL and
+   * CASCADE_SMSBAT_WEBHOOK_TOKEN). Without a receiver, SMSBAT receipts arrive by polling.
+   */
+  receiptIndex?: ReceiptIndex;
+  /** Abuse limits `otpVerification` applies itself (default DEFAULT_LIMITS unless CASCADE_OTP_LIMITS=off). */
+  limits?: LimitPolicy | false;
   /**
    * Check at start that the namespace has the search attributes the workflows set (default true);
    * without them every flow would fail its first workflow task.
@@ -33,36 +45,50 @@ export interface CascadePluginOptions {
  * have been built with them (`temporal-cascade bundle`), or Worker.create says so.
  */
 export class CascadePlugin extends SimplePlugin {
-  private readonly providers: ProviderClients;
+  private readonly closeResources: () => Promise<void>;
   private readonly checkNamespace: boolean;
 
   constructor(options: CascadePluginOptions = {}) {
     const config = options.config ?? loadConfig();
     const built = createProviderClients(config);
     const providers: ProviderClients = { ...built, ...options.providers, close: built.close };
-    const publicUrl = config.webhooks.publicUrl;
+    const { publicUrl, smsbatToken } = config.webhooks;
+    const reachKey = config.reach?.apiKey;
+    const receipts: ((() => Promise<ReceiptIndex>) & { opened?: boolean }) | undefined = options.receiptIndex
+      ? () => Promise.resolve(options.receiptIndex!)
+      : publicUrl && smsbatToken
+        ? once(() => openReceiptIndex(config.webhooks.receiptIndex))
+        : undefined;
     const deps: ActivityDeps = {
-      smsbat: providers.smsbat,
-      reach: providers.reach,
-      email: providers.email,
+      channels: createChannels(providers, {
+        reachCallbackUrl:
+          publicUrl && reachKey ? (workflowId) => reachCallbackUrl(publicUrl, reachKey, workflowId) : undefined,
+      }),
       otp: config.otpSecret ? new OtpCodes(config.otpSecret) : undefined,
-      receiptRouting: Boolean(publicUrl && config.webhooks.smsbatToken),
-      reachCallbackUrl: publicUrl ? (workflowId) => reachCallbackUrl(publicUrl, workflowId) : undefined,
+      otpSecret: config.otpSecret,
+      receipts,
+      limits: options.limits ?? (config.otpLimits ? DEFAULT_LIMITS : false),
+      bulkDirs: config.bulkDirs,
+    };
+    const close = async () => {
+      await providers.close();
+      // An index the plugin opened is the plugin's to close.
+      if (receipts && !options.receiptIndex && receipts.opened) await (await receipts()).close();
     };
     super({
       name: 'temporal-cascade',
       activities: createActivities(deps),
       dataConverter: options.dataConverter ?? dataConverterFor(config),
-      // Provider pools live as long as the worker that uses them.
+      // Provider pools and the receipt index live as long as the worker that uses them.
       runContext: async (next) => {
         try {
           await next();
         } finally {
-          await providers.close();
+          await close();
         }
       },
     });
-    this.providers = providers;
+    this.closeResources = close;
     this.checkNamespace = options.checkNamespace ?? true;
   }
 
@@ -79,17 +105,30 @@ export class CascadePlugin extends SimplePlugin {
       try {
         await assertSearchAttributes(worker.connection, worker.options.namespace);
       } catch (err) {
-        await this.providers.close();
+        await this.closeResources();
         throw err;
       }
     }
     return super.runWorker(worker, next);
   }
 
-  /** Closes the provider pools (when the worker was never run). */
+  /** Closes the provider pools and the receipt index it opened (when the worker was never run). */
   async close(): Promise<void> {
-    await this.providers.close();
+    await this.closeResources();
   }
+}
+
+/** A memoised async opener that remembers whether it ran. */
+function once<T>(open: () => Promise<T>): (() => Promise<T>) & { opened: boolean } {
+  let value: Promise<T> | undefined;
+  const fn = Object.assign(
+    () => {
+      fn.opened = true;
+      return (value ??= open());
+    },
+    { opened: false },
+  );
+  return fn;
 }
 
 export function createCascadePlugin(options: CascadePluginOptions = {}): CascadePlugin {

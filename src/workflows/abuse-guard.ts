@@ -5,6 +5,7 @@ import {
   guardStateQuery,
   unblockSignal,
   verifiedSignal,
+  type GuardKind,
   type GuardState,
   type LimitDecision,
   type LimitPolicy,
@@ -22,13 +23,13 @@ export interface GuardCarry {
 }
 
 /**
- * One durable entity per hashed recipient or per phone prefix (`kind`). `acquire` (an update)
+ * One durable entity per hashed recipient, per numbering-plan prefix or per country (`kind`). `acquire` (an update)
  * decides whether one more OTP flow may start, and records it; `verified` marks a flow that
  * converted. A prefix whose recent flows stop converting is blocked (the SMS-pumping signature);
  * the reason is queryable, and an operator can `unblock` (or `block`). Decisions use workflow
  * time, so they replay identically; the entity continues as new to keep its history bounded.
  */
-export async function abuseGuard(kind: 'recipient' | 'prefix', carry?: GuardCarry): Promise<void> {
+export async function abuseGuard(kind: GuardKind, carry?: GuardCarry): Promise<void> {
   const state: GuardCarry = carry ?? { flows: [], blocked: false };
   let handled = 0;
 
@@ -50,6 +51,11 @@ export async function abuseGuard(kind: 'recipient' | 'prefix', carry?: GuardCarr
       if (state.flows.length >= policy.perRecipientDay) {
         return refuse(`more than ${policy.perRecipientDay} codes in a day`, state.flows[0].at + DAY - now);
       }
+    } else if (kind === 'country') {
+      const ceiling = policy.perCountryHour ?? Number.POSITIVE_INFINITY;
+      if (inHour.length >= ceiling) {
+        return refuse(`more than ${ceiling} codes to this country in an hour`, inHour[0].at + HOUR - now);
+      }
     } else {
       if (inHour.length >= policy.perPrefixHour) {
         return refuse(`more than ${policy.perPrefixHour} codes to this prefix in an hour`, inHour[0].at + HOUR - now);
@@ -58,11 +64,25 @@ export async function abuseGuard(kind: 'recipient' | 'prefix', carry?: GuardCarr
       // Flows still in progress say nothing yet: a burst of real sign-ups is not pumping.
       const recent = state.flows.filter((f) => f.verified || now - f.at >= settleAfterMs).slice(-window);
       const rate = recent.filter((f) => f.verified).length / Math.max(1, recent.length);
-      if ((state.trustUntil ?? 0) < now && recent.length >= minFlows && rate < minRate) {
+      const trusted = (state.trustUntil ?? 0) >= now;
+      if (!trusted && recent.length >= minFlows && rate < minRate) {
         state.blocked = true;
         return refuse(
           `blocked: ${(rate * 100).toFixed(0)}% of the last ${recent.length} codes were verified (minimum ${minRate * 100}%), the pattern of SMS pumping`,
         );
+      }
+      // Before there is conversion data: codes that have had time to be typed and were not.
+      const burst = policy.burst;
+      if (!trusted && burst) {
+        const unverified = state.flows.filter(
+          (f) => !f.verified && now - f.at < burst.windowMs && now - f.at >= burst.graceMs,
+        ).length;
+        if (unverified >= burst.maxUnverified) {
+          state.blocked = true;
+          return refuse(
+            `blocked: ${unverified} codes in ${Math.round(burst.windowMs / 60_000)} min were not verified, the pattern of SMS pumping`,
+          );
+        }
       }
     }
     state.flows.push({ id: flowId, at: now, verified: false });

@@ -10,11 +10,11 @@ import {
 } from '@temporalio/workflow';
 import type { BulkSource, CascadeActivities } from '../activities/types';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../shared/messages';
-import { BulkSendInputSchema, type BulkSendInput } from '../shared/schemas';
+import type { BulkSendInput, BulkSendParams } from '../shared/schemas';
+import { resolveParams } from './input';
 import { type BulkProgress } from '../shared/types';
 import { bulkChunk } from './bulk-chunk';
 import { chunkProgressSignal } from './bulk-signals';
-import { parseInput } from './input';
 import { BULK_CHUNK_SIZE, BULK_CHUNKS_PER_RUN, BULK_READ } from './policies';
 import { showDetails, showStatus } from './visibility';
 
@@ -26,6 +26,8 @@ export interface BulkCarry {
   total: number;
   done: Omit<BulkProgress, 'paused' | 'canceled' | 'total' | 'queued'>;
   paused: boolean;
+  /** Since 0.2.0: the validated parameters, so a new run does not check them again. */
+  params?: BulkSendParams;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface BulkCarry {
  * Signals `pause`, `resume`, `cancel`; query `progress`.
  */
 export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise<BulkProgress> {
-  const p = parseInput(BulkSendInputSchema, input);
+  const { params: p } = carry?.params ? { params: carry.params } : await resolveParams('bulkSend', input);
   const source: BulkSource | undefined = p.file ? { kind: 'file', ...p.file } : undefined;
   const total = carry?.total ?? (p.messages ? p.messages.length : await countBulkSource(source!));
   const done = carry?.done ?? { sent: 0, delivered: 0, failed: 0, pending: 0 };
@@ -53,6 +55,7 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
       failed: done.failed + (live?.failed ?? 0),
       pending: done.pending + (live?.pending ?? 0),
       queued: total - cursor - (live ? live.total - live.queued : 0),
+      ...(done.invalid || live?.invalid ? { invalid: (done.invalid ?? 0) + (live?.invalid ?? 0) } : {}),
       paused,
       canceled,
     };
@@ -83,7 +86,7 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
   for (let chunks = 0; cursor < total && !canceled; chunks++) {
     if (chunks >= BULK_CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => running === undefined);
-      return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused });
+      return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused, params: p });
     }
     await condition(() => !paused || canceled);
     if (canceled) break;
@@ -105,6 +108,7 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
           trackFor: p.trackFor,
           // A pause that arrives before the child runs must not be lost.
           paused,
+          v2: true,
         },
       ],
       staticSummary: `${p.bulkId}: messages ${cursor + 1}–${cursor + count}`,
@@ -113,6 +117,7 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
     done.delivered += result.delivered;
     done.failed += result.failed;
     done.pending += result.pending;
+    if (result.invalid) done.invalid = (done.invalid ?? 0) + result.invalid;
     cursor += count - result.queued;
     running = undefined;
     if (result.canceled) canceled = true;

@@ -2,11 +2,12 @@ import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CascadeActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, statusQuery } from '../shared/messages';
-import { DeliverMessageInputSchema, type DeliverMessageInput } from '../shared/schemas';
+import type { DeliverMessageInput } from '../shared/schemas';
 import { type DeliveryResult } from '../shared/types';
 import { FallbackChain, type FlowControl } from './fallback-chain';
-import { parseInput } from './input';
+import { resolveParams } from './input';
 import { POLL } from './policies';
+import { isSettled } from './receipts';
 import { startDeadline } from './timers';
 import { formatDuration, showDetails, showStatus } from './visibility';
 
@@ -19,13 +20,14 @@ const { cancelScheduled } = proxyActivities<CascadeActivities>(POLL);
  * the rest of the flow.
  */
 export async function deliverMessage(input: DeliverMessageInput): Promise<DeliveryResult> {
-  const params = parseInput(DeliverMessageInputSchema, input);
   const flow: FlowControl = { canceled: false, expired: false };
-  const chain = new FallbackChain(flow);
+  let chain: FallbackChain | undefined;
   let outcome: DeliveryResult['status'] | undefined;
-
   setHandler(cancelSignal, () => void (flow.canceled = true));
-  setHandler(statusQuery, () => chain.progress(outcome));
+  setHandler(statusQuery, () => chain?.progress(outcome) ?? { phase: 'sending', attempts: [] });
+
+  const { params, v2 } = await resolveParams('deliverMessage', input);
+  chain = new FallbackChain(flow, { local: v2 });
 
   if (params.sendAt !== undefined) {
     const waitMs = Date.parse(params.sendAt) - Date.now();
@@ -62,12 +64,15 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
   return { status: outcome, deliveredBy: chain.deliveredBy(), attempts: chain.attempts };
 }
 
-/** A message still waiting for its scheduled time at the provider is cancelled there. */
+/** A message still waiting at the provider (its channel said so when it was sent) is cancelled there. */
 async function cancelAtProviders(chain: FallbackChain): Promise<void> {
   for (const attempt of chain.attempts) {
-    if (attempt.provider !== 'reach' || attempt.rawStatus !== 'scheduled' || !attempt.providerMessageId) continue;
+    if (!attempt.cancellable || isSettled(attempt) || !attempt.providerMessageId) continue;
     try {
-      const status = await cancelScheduled({ provider: 'reach', providerMessageId: attempt.providerMessageId });
+      const status = await cancelScheduled({
+        provider: attempt.provider,
+        providerMessageId: attempt.providerMessageId,
+      });
       if (status) attempt.status = 'canceled';
     } catch {
       // best effort: the message may have left the schedule meanwhile

@@ -1,14 +1,24 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { CascadeActivities, MessageContent, SendStepResult } from '../activities/types';
-import { DEFAULT_DELIVERY_TIMEOUT, type Recipient, type Step } from '../shared/schemas';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  TemporalFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CascadeActivities, MessageContent, SendStepInput, SendStepResult } from '../activities/types';
+import { DEFAULT_DELIVERY_TIMEOUT } from '../shared/defaults';
+import type { Recipient, Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
 import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
-import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP } from './policies';
+import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP, SEND_LOCAL, SEND_LOCAL_LAST_STEP } from './policies';
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
 
 const sender = proxyActivities<CascadeActivities>(SEND);
+const localSender = proxyLocalActivities<CascadeActivities>(SEND_LOCAL);
 const poller = proxyActivities<CascadeActivities>(POLL);
 
 /** Flow-wide state the chain obeys: a cancel signal, the TTL timer. */
@@ -46,7 +56,11 @@ export class FallbackChain {
   /** The poll timer of a wait a receipt ended, still running (see `conditionOrTimer`). */
   private openTimer?: { cancel(): void };
 
-  constructor(private readonly flow: FlowControl) {}
+  /** `local`: sends run as local activities (flows since 0.2.0; see SEND_LOCAL). */
+  constructor(
+    private readonly flow: FlowControl,
+    private readonly options: { local: boolean } = { local: false },
+  ) {}
 
   async run(run: ChainRun): Promise<ChainOutcome> {
     try {
@@ -122,32 +136,24 @@ export class FallbackChain {
     };
     this.attempts.push(attempt);
     const ttlLeft = this.flow.deadline === undefined ? undefined : this.flow.deadline - Date.now();
-    const policy = stepIndex === run.steps.length - 1 ? SEND_LAST_STEP : SEND;
+    const last = stepIndex === run.steps.length - 1;
+    const input: SendStepInput = {
+      step,
+      stepIndex,
+      recipient: run.recipient,
+      content: run.content,
+      idempotencyKey: idempotencyKey(run.sendNo, stepIndex),
+      ...(this.options.local
+        ? { expirySeconds: providerExpiry(step, ttlLeft), scheduledAt: Date.now() }
+        : { ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)) }),
+    };
     let result: SendStepResult;
     try {
-      result = await sender.sendStep.executeWithOptions(
-        {
-          ...policy,
-          summary: `${describeStep(step)}: send`,
-          // A step never retries past the flow's TTL.
-          ...(ttlLeft !== undefined && ttlLeft < toMs(policy.scheduleToCloseTimeout!)
-            ? { scheduleToCloseTimeout: Math.max(1000, ttlLeft) }
-            : {}),
-        },
-        [
-          {
-            step,
-            stepIndex,
-            recipient: run.recipient,
-            content: run.content,
-            idempotencyKey: idempotencyKey(run.sendNo, stepIndex),
-            ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)),
-          },
-        ],
-      );
+      result = await this.sendStep(input, last, ttlLeft, `${describeStep(step)}: send`);
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const cause = err.cause;
+      // An activity's failure wraps its cause; a local activity's is the cause itself.
+      if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+      const cause = err instanceof ActivityFailure ? err.cause : err;
       attempt.status = 'failed';
       attempt.settledAt = new Date().toISOString();
       attempt.error = {
@@ -160,9 +166,24 @@ export class FallbackChain {
     attempt.providerMessageId = result.providerMessageId;
     attempt.sentAt = result.sentAt;
     attempt.status = 'pending';
+    if (result.cancellable) attempt.cancellable = true;
     applyStatus(attempt, result.initial);
+    // Receipts that reached the receiver before this send recorded its id, then any signalled early.
+    for (const receipt of result.early ?? []) applyStatus(attempt, receipt);
     this.inbox.claim(attempt);
     return { attempt, receiptPushed: result.receiptPushed === true };
+  }
+
+  /** The send, on its schedule: a step never retries past the flow's TTL; the last one retries longest. */
+  private sendStep(input: SendStepInput, last: boolean, ttlLeft: number | undefined, summary: string) {
+    const policy = this.options.local ? (last ? SEND_LOCAL_LAST_STEP : SEND_LOCAL) : last ? SEND_LAST_STEP : SEND;
+    const cap =
+      ttlLeft !== undefined && ttlLeft < toMs(policy.scheduleToCloseTimeout!)
+        ? { scheduleToCloseTimeout: Math.max(1000, ttlLeft) }
+        : {};
+    return this.options.local
+      ? localSender.sendStep.executeWithOptions({ ...policy, ...cap, summary }, [input])
+      : sender.sendStep.executeWithOptions({ ...policy, ...cap, summary }, [input]);
   }
 
   /** Returns 'next' to fall back, or the flow's outcome. */
@@ -224,6 +245,18 @@ export class FallbackChain {
       if (!(err instanceof ActivityFailure)) throw err;
     }
   }
+}
+
+/**
+ * How long the provider may keep trying, seconds: until our step gives up (its deliveryTimeout), so
+ * a step we fell back from never delivers later — capped by the flow's TTL; or, with
+ * `providerExpiry: 'flow'`, the flow's TTL alone (none: the provider's default).
+ */
+function providerExpiry(step: Step, ttlLeftMs: number | undefined): number | undefined {
+  const ttl = ttlLeftMs === undefined ? undefined : Math.max(1, Math.ceil(ttlLeftMs / 1000));
+  if (step.providerExpiry === 'flow') return ttl;
+  const stepSeconds = Math.max(1, Math.ceil(toMs(step.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT) / 1000));
+  return ttl === undefined ? stepSeconds : Math.min(stepSeconds, ttl);
 }
 
 function firstPollMs(step: Step, receiptPushed: boolean): number {

@@ -5,6 +5,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,15 +14,16 @@ import { sha256Hex } from '../shared/sha256';
 import type { CascadeActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
-import { OtpInputSchema, type OtpInput } from '../shared/schemas';
+import type { OtpInput } from '../shared/schemas';
 import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
 import { FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
-import { parseInput } from './input';
-import { OTP_PREPARE } from './policies';
+import { resolveParams } from './input';
+import { LOCAL_CHECK, OTP_PREPARE } from './policies';
 import { startDeadline } from './timers';
 import { formatDuration, showDetails, showStatus } from './visibility';
 
 const { prepareOtpVerifier } = proxyActivities<CascadeActivities>(OTP_PREPARE);
+const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
 
 /**
  * Sends a one-time code through the fallback chain and verifies it. The workflow never holds the
@@ -29,9 +31,9 @@ const { prepareOtpVerifier } = proxyActivities<CascadeActivities>(OTP_PREPARE);
  * only a keyed digest (the verifier) to compare sealed codes against.
  */
 export async function otpVerification(input: OtpInput): Promise<OtpResult> {
-  const p = parseInput(OtpInputSchema, input);
+  const { params: p, v2 } = await resolveParams('otpVerification', input);
   const flow: FlowControl = { canceled: false, expired: false };
-  const chain = new FallbackChain(flow);
+  const chain = new FallbackChain(flow, { local: v2 });
   const codeTtlMs = toMs(p.codeTtl);
   const cooldownMs = toMs(p.resendCooldown);
   const expiresAt = Date.now() + codeTtlMs;
@@ -154,16 +156,33 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     },
   );
 
-  verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
+  let prefixGuardId = p.guard?.prefixGuardId;
+  if (v2) {
+    // The abuse limits, whoever started the flow (a start CascadeClient checked carries its proof).
+    const verdict = await local.acquireOtpLimits({ recipient: p.recipient, proof: p.guard?.proof });
+    if (!verdict.allowed) {
+      expiry.cancel();
+      throw ApplicationFailure.create({
+        type: ErrorTypes.limitExceeded,
+        message: `refused by the abuse limits (${verdict.scope}): ${verdict.reason}`,
+        nonRetryable: true,
+        details: [verdict],
+      });
+    }
+    prefixGuardId ??= verdict.prefixGuardId;
+    verifier = (await local.prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
+  } else {
+    verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
+  }
   if (status === 'pending') send(0);
   showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
 
   await condition(() => status !== 'pending' || chainError !== undefined);
   if (chainError !== undefined) throw chainError;
   expiry.cancel();
-  if ((status as OtpStatus) === 'approved' && p.guard) {
+  if ((status as OtpStatus) === 'approved' && prefixGuardId) {
     // A converted code is what tells real users from SMS pumping (see abuseGuard).
-    await getExternalWorkflowHandle(p.guard.prefixGuardId)
+    await getExternalWorkflowHandle(prefixGuardId)
       .signal(verifiedSignal, { flowId: workflowInfo().workflowId })
       .catch(() => undefined);
   }

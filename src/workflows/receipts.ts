@@ -12,9 +12,12 @@ export function isSettled(attempt: Attempt): boolean {
 /**
  * Applies a provider status to an attempt. Settled attempts never change again, so duplicate and
  * out-of-order receipts are harmless; a `timed_out` attempt can still be settled by a late one.
+ * What the provider says of price, parts and channels is kept whatever the state: Reach prices a
+ * message when it takes it, and its callbacks carry no price.
  */
 export function applyStatus(attempt: Attempt, status: DeliveryStatus): void {
   if (isSettled(attempt) || attempt.status === 'canceled') return;
+  recordFacts(attempt, status);
   if (status.state === 'pending' || status.state === 'unknown') {
     if (attempt.status === 'sending' || attempt.status === 'pending' || attempt.status === 'unknown') {
       attempt.status = status.state;
@@ -24,11 +27,22 @@ export function applyStatus(attempt: Attempt, status: DeliveryStatus): void {
   }
   attempt.status = status.state;
   attempt.rawStatus = status.rawStatus;
-  if (status.cost !== undefined) attempt.cost = status.cost;
-  if (status.currency !== undefined) attempt.currency = status.currency;
-  if (status.channel !== undefined) attempt.carrier = status.channel;
   attempt.settledAt = status.occurredAt ?? new Date().toISOString();
 }
+
+/** An amount always keeps its own currency: one without a currency never replaces one with it. */
+function recordFacts(attempt: Attempt, status: DeliveryStatus): void {
+  if (status.cost !== undefined && (status.currency !== undefined || attempt.currency === undefined)) {
+    attempt.cost = status.cost;
+    if (status.currency !== undefined) attempt.currency = status.currency;
+  }
+  if (status.channel !== undefined) attempt.carrier = status.channel;
+  if (status.parts !== undefined) attempt.parts = status.parts;
+  if (status.fallbacks !== undefined) attempt.fallbacks = status.fallbacks;
+}
+
+/** Receipts waiting for their attempt: a handful in practice; never more than this. */
+const EARLY_MAX = 32;
 
 /**
  * Receives receipt signals. A receipt can arrive before the send activity has returned the
@@ -45,10 +59,13 @@ export class ReceiptInbox {
     const attempt = this.attempts.find(
       (a) => a.provider === status.provider && a.providerMessageId === status.providerMessageId,
     );
-    if (attempt) applyStatus(attempt, status);
-    else if (!this.early.has(key(status)) || status.state === 'delivered' || status.state === 'failed') {
-      this.early.set(key(status), status);
-    }
+    if (attempt) return applyStatus(attempt, status);
+    const k = key(status);
+    const known = this.early.get(k);
+    // One receipt kept per message, the settled one once it came.
+    if (known && (known.state === 'delivered' || known.state === 'failed')) return;
+    if (!known && this.early.size >= EARLY_MAX) this.early.delete(this.early.keys().next().value!);
+    this.early.set(k, status);
   }
 
   /** Called once the attempt knows its provider message id. */

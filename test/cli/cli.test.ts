@@ -7,7 +7,7 @@ import { simEnv, uniqueId, uniquePhone, useLocalHarness } from '../support/casca
 
 /** The `temporal-cascade` command, run as a user runs it, against the dev server. */
 describe('temporal-cascade CLI', () => {
-  const t = useLocalHarness();
+  const t = useLocalHarness({ env: { CASCADE_BULK_DIRS: tmpdir() } });
 
   function cli(...args: string[]): Promise<{ code: number; lines: string[] }> {
     return new Promise((resolve) => {

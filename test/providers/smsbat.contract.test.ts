@@ -240,6 +240,9 @@ describe('getStatus (smsbat.md §2)', () => {
       cost: 0.07,
       currency: 'USD',
       channel: 'sms',
+      parts: 1,
+      // What each channel of the cascade did, as the extended answer reports it.
+      fallbacks: expect.arrayContaining([{ channel: 'sms', status: 'delivered' }]),
     });
   });
 
@@ -288,7 +291,13 @@ describe('getStatus (smsbat.md §2)', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
     await withClient({ baseUrl: fake.url, credentials: { apiKey: 'k' } }, async (c) => {
-      const common = { provider: 'smsbat', providerMessageId: 'abc123def456', state: 'delivered', cost: 0.05 };
+      const common = {
+        provider: 'smsbat',
+        providerMessageId: 'abc123def456',
+        state: 'delivered',
+        cost: 0.05,
+        parts: 1,
+      };
       expect(await c.getStatus('abc123def456')).toEqual({ ...common, rawStatus: 'delivered' });
       answer = extended;
       expect(await c.getStatus('abc123def456')).toEqual({
@@ -296,6 +305,7 @@ describe('getStatus (smsbat.md §2)', () => {
         rawStatus: 'delivered',
         channel: 'viber',
         currency: 'USD',
+        fallbacks: [{ channel: 'sms', status: 'not_used' }],
       });
     });
     await fake.close();
@@ -441,7 +451,7 @@ describe('validation before any request (smsbat.md §1, request fields)', () => 
 
   test('the limits themselves are accepted', async () => {
     const edge = [
-      msg({ id: `${'x'.repeat(250)}.:-_` }),
+      msg({ id: `${'x'.repeat(250)}-_Az` }),
       msg({ toPhone: '+380501234567891' }),
       msg({ toPhone: '+12345671' }),
       msg({ messageType: 'viber_survey', text: 'x'.repeat(85), surveyOptions: ['a', 'b', 'c', 'd', 'e'] }),

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type Worker } from '@temporalio/worker';
 import { loadConfig, type CascadeConfig } from '../../src/config';
+import { openReceiptIndex } from '../../src/receipts/open';
+import { type ReceiptIndex } from '../../src/receipts/types';
+import { type LimitPolicy } from '../../src/shared/limits';
+import { freePort } from '../../src/testing/dev-server';
 import { createLocalEnvironment } from '../../src/testing/environment';
+import { WebhookReceiver } from '../../src/webhooks/receiver';
+import { smsbatWebhookUrl } from '../../src/webhooks/urls';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/server';
 import { simulatorEnv } from '../../src/testing/testbed';
 import { createCascadeWorker } from '../../src/worker/create-worker';
@@ -14,6 +20,10 @@ export interface Harness {
   config: CascadeConfig;
   worker: Worker;
   taskQueue: string;
+  /** The receipt index the worker writes (in memory); give it to a WebhookReceiver. */
+  receipts: ReceiptIndex;
+  /** The receiver, when the harness was asked to run one. */
+  receiver?: WebhookReceiver;
   close(): Promise<void>;
 }
 
@@ -23,14 +33,45 @@ export interface Harness {
  */
 export async function startHarness(
   env: TestWorkflowEnvironment,
-  options: { sim?: SimulatorOptions; env?: Record<string, string> } = {},
+  options: {
+    sim?: SimulatorOptions;
+    env?: Record<string, string>;
+    limits?: LimitPolicy | false;
+    /** Run the webhook receiver too (SMSBAT webhooks and Reach callbacks pushed to it). */
+    receiver?: boolean;
+  } = {},
 ): Promise<Harness> {
   const sim = await startSimulator({ deliveryDelayMs: 0, ...options.sim });
   const taskQueue = `test-${randomUUID()}`;
-  const config = loadConfig({ ...simulatorEnv(sim, options.env), TEMPORAL_TASK_QUEUE: taskQueue });
+  const receiverPort = options.receiver ? await freePort() : undefined;
+  const publicUrl = receiverPort ? `http://127.0.0.1:${receiverPort}` : undefined;
+  const receiverEnv: Record<string, string> = publicUrl
+    ? { CASCADE_PUBLIC_WEBHOOK_URL: publicUrl, CASCADE_SMSBAT_WEBHOOK_TOKEN: HARNESS_WEBHOOK_TOKEN }
+    : {};
+  const config = loadConfig({
+    ...simulatorEnv(sim, { ...receiverEnv, ...options.env }),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+  });
   const codePath = process.env.TEMPORAL_CASCADE_TEST_BUNDLE;
+  // Receipts are pushed only where the test runs a receiver (it gets this index).
+  const receipts = await openReceiptIndex('sqlite::memory:');
+  const pushed = Boolean(config.webhooks.publicUrl && config.webhooks.smsbatToken);
+  const receiver = publicUrl
+    ? await new WebhookReceiver({
+        client: env.client,
+        publicUrl,
+        smsbatToken: HARNESS_WEBHOOK_TOKEN,
+        receipts,
+        reachApiKey: config.reach!.apiKey,
+      }).start(receiverPort)
+    : undefined;
+  if (publicUrl) sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, HARNESS_WEBHOOK_TOKEN));
   const { worker, close } = await createCascadeWorker({
     config,
+    plugin: {
+      ...(pushed ? { receiptIndex: receipts } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    },
     connection: env.nativeConnection,
     workflowBundle: codePath ? { codePath } : undefined,
     worker: {
@@ -46,14 +87,21 @@ export async function startHarness(
     config,
     worker,
     taskQueue,
+    receipts,
+    receiver,
     async close() {
       worker.shutdown();
       await running;
       await close();
+      await receiver?.close();
       await sim.close();
+      await receipts.close();
     },
   };
 }
+
+/** The SMSBAT webhook token of harnesses that run a receiver. */
+export const HARNESS_WEBHOOK_TOKEN = 'harness-webhook-token-9f8e7d6c5b4a';
 
 let seq = 0;
 /** A phone number unique within the run whose built-in simulator outcome is "delivered". */

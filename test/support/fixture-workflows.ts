@@ -1,5 +1,8 @@
-import { sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
+import { otpWorkflowId } from '../../src/shared/ids';
+import type { OtpInput } from '../../src/shared/schemas';
+import { otpVerification } from '../../src/workflows/otp-verification';
 
 /** Sleeps for `duration` on a durable timer; returns the workflow clock before and after. */
 export async function sleepThenReport(
@@ -8,4 +11,23 @@ export async function sleepThenReport(
   const startedAt = Date.now();
   await sleep(duration);
   return { startedAt, wokeAt: Date.now(), runId: workflowInfo().runId };
+}
+
+/**
+ * A user's own workflow that verifies a phone with temporal-cascade's `otpVerification` as a
+ * child, the way the README shows: it reports how the child ended, or the failure type it met.
+ */
+export async function verifyPhoneAsChild(
+  input: OtpInput,
+): Promise<{ status?: string; failure?: string; scope?: string }> {
+  try {
+    const result = await executeChild(otpVerification, { workflowId: otpWorkflowId(input.trackingId), args: [input] });
+    return { status: result.status };
+  } catch (err) {
+    if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
+      const verdict = err.cause.details?.[0] as { scope?: string } | undefined;
+      return { failure: err.cause.type ?? 'Error', scope: verdict?.scope };
+    }
+    throw err;
+  }
 }

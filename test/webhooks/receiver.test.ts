@@ -27,9 +27,9 @@ describe('webhook receiver (dev server, simulator posting real webhooks)', () =>
     });
     receiver = await new WebhookReceiver({
       client: env.client,
-      taskQueue: h.taskQueue,
       publicUrl,
       smsbatToken: TOKEN,
+      receipts: h.receipts,
       reachApiKey: h.config.reach!.apiKey,
       log: (e) => logged.push(e),
     }).start(port);
@@ -118,7 +118,7 @@ describe('webhook receiver (dev server, simulator posting real webhooks)', () =>
       messageId = (await handle.query(statusQuery)).attempts[0]?.providerMessageId;
       if (!messageId) await new Promise((r) => setTimeout(r, 50));
     }
-    const url = reachCallbackUrl(receiver.url, handle.workflowId);
+    const url = reachCallbackUrl(receiver.url, h.config.reach!.apiKey, handle.workflowId);
     const params = { messageId: messageId!, status: 'delivered', dest: i.recipient.phone!, src: 'Shop' };
     const forged = computeReachSignature('not-the-api-key', url, params);
     const res = await post(url, new URLSearchParams(params).toString(), {

@@ -5,6 +5,7 @@ import { cancelSignal, receiptSignal, statusQuery } from '../../src/shared/messa
 import { type DeliverMessageInput } from '../../src/shared/schemas';
 import { deliverMessage } from '../../src/workflows';
 import { startHarness, uniqueId, uniquePhone, type Harness } from '../support/cascade';
+import { activitiesRun } from '../support/history';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -331,11 +332,11 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 
 /** A flow's activities in order, and the workflow time from its send to its first status poll. */
 async function activities(handle: WorkflowHandle) {
-  const { events } = await handle.fetchHistory();
-  const scheduled = events!.filter((e) => e.activityTaskScheduledEventAttributes);
-  const names = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
-  const firstPoll = names.indexOf('checkDelivery');
-  return { names, firstPollGap: eventTime(scheduled[firstPoll]) - eventTime(scheduled[0]) };
+  const run = activitiesRun((await handle.fetchHistory()).events as Parameters<typeof activitiesRun>[0]);
+  const names = run.map((a) => a.name).filter((n) => n !== 'checkInput');
+  const first = run.find((a) => a.name === 'sendStep')!;
+  const firstPoll = run.find((a) => a.name === 'checkDelivery');
+  return { names, firstPollGap: (firstPoll?.at ?? first.at) - first.at };
 }
 
 function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {

@@ -1,6 +1,7 @@
 import { ProviderRequestError } from '../errors';
 import { HttpClient, type ProviderErrorBody } from '../http';
 import { type DeliveryStatus } from '../status';
+import { unreadableFields } from '../tolerant';
 import {
   CallbackSchema,
   createParamsSchema,
@@ -136,11 +137,17 @@ export class ReachClient {
   }
 }
 
-/** A status callback's parameters as the shared status; throws ProviderRequestError naming the bad field. */
+/**
+ * A status callback's parameters as the shared status, read tolerantly: only a missing message id
+ * or status is an error (ProviderRequestError naming the field); fields that came but could not be
+ * read (an odd `dlrDate`) are named in `unreadable`.
+ */
 export function parseReachCallback(params: Record<string, string>): DeliveryStatus {
   const parsed = CallbackSchema.safeParse(params);
   if (!parsed.success) throw invalid(firstIssue(parsed.error), 'reach callback');
-  return reachCallbackToStatus(parsed.data);
+  const status = reachCallbackToStatus(parsed.data);
+  const unreadable = unreadableFields(params, { ...parsed.data, dlrDate: status.occurredAt }, ['dlrDate']);
+  return unreadable.length > 0 ? { ...status, unreadable } : status;
 }
 
 function createForm(p: ReachCreateParams): string {

@@ -1,68 +1,68 @@
 import { z } from 'zod';
-import { countSegments } from './segments';
+import { E164, isReachSender, reachBodyProblem } from '../../shared/provider-rules';
+import { looseCount, looseNumber, looseString, looseTime } from '../tolerant';
 
 /**
- * Reach's shapes (reach.md). Answers are loose objects: the API may add fields without notice.
- * Only `messageId` and `status` are required of a MessagingItem: a send the provider accepted must
- * not turn into a "malformed response" because a field we never read went missing.
+ * Reach's shapes (reach.md). What Reach sends is read tolerantly: the API may add fields without
+ * notice, and any field but `messageId` and `status` may be missing, null, or a number written as
+ * a string. A send the provider accepted must not turn into a "malformed response" because a field
+ * we never needed went missing.
  */
 export const MessagingItemSchema = z.looseObject({
-  messageId: z.string().min(1),
-  status: z.string().min(1),
-  appletId: z.string().optional(),
-  apiVersion: z.string().optional(),
-  body: z.string().optional(),
-  dest: z.string().optional(),
-  src: z.string().optional(),
-  messageType: z.string().optional(),
-  numSegments: z.number().int().optional(),
-  numMedia: z.number().int().optional(),
-  dateCreated: z.string().optional(),
-  dateUpdated: z.string().optional(),
-  // Null in the seed's examples: no bulk, not priced yet (scheduled), not sent yet, no error.
-  bulkId: z.string().nullable().optional(),
-  price: z.number().nullable().optional(),
-  priceUnit: z.string().nullable().optional(),
-  dateSent: z.string().nullable().optional(),
-  errorCode: z.union([z.number(), z.string()]).nullable().optional(),
-  errorMessage: z.string().nullable().optional(),
+  messageId: looseString.pipe(z.string({ error: 'is required' })),
+  status: looseString.pipe(z.string({ error: 'is required' })),
+  body: looseString,
+  dest: looseString,
+  src: looseString,
+  bulkId: looseString,
+  numSegments: looseCount,
+  price: looseNumber,
+  priceUnit: looseString,
+  dateCreated: looseTime,
+  dateSent: looseTime,
+  dateUpdated: looseTime,
+  errorCode: looseString,
+  errorMessage: looseString,
 });
 export type ReachMessage = z.output<typeof MessagingItemSchema>;
 
-/** `GET /list` (reach.md, "Other message endpoints"): `page` is 0-based. */
+/** `GET /list` (reach.md, "Other message endpoints"): `page` is 0-based; a missing page count ends the listing. */
 export const ListPageSchema = z.looseObject({
   messages: z.array(MessagingItemSchema),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  totalPages: z.number().int(),
-  outOfPageRange: z.boolean(),
+  page: looseCount.transform((n) => n ?? 0),
+  pageSize: looseCount,
+  totalPages: looseCount.transform((n) => n ?? 0),
+  outOfPageRange: z
+    .unknown()
+    .optional()
+    .transform((v) => v === true || v === 'true'),
 });
 
 /** Non-2xx bodies (reach.md, "Errors"): every field optional; a field of the wrong type is dropped. */
 export const ErrorBodySchema = z.looseObject({
-  errorCode: z.union([z.number(), z.string()]).optional().catch(undefined),
-  errorMessage: z.string().optional().catch(undefined),
-  more_info: z.string().optional().catch(undefined),
+  errorCode: looseString,
+  errorMessage: looseString,
+  more_info: looseString,
   errorDetails: z.record(z.string(), z.unknown()).optional().catch(undefined),
 });
 
-/** A status callback's form fields (reach.md, "Status callbacks"); the list may grow. */
+/**
+ * A status callback's form fields (reach.md, "Status callbacks"); the list may grow. `dlrDate` is
+ * the operator's done date, `YYMMDDhhmm` — read as UTC, also with seconds (`YYMMDDhhmmss`); an
+ * empty or unreadable one is no date, never a refused receipt.
+ */
 export const CallbackSchema = z.looseObject({
-  messageId: z.string({ error: 'is required' }).min(1, 'is required'),
-  status: z.string({ error: 'is required' }).min(1, 'is required'),
-  // The operator receipt's "done date", YYMMDDhhmm.
-  dlrDate: z
-    .string()
-    .regex(/^\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d$/, 'must be YYMMDDhhmm')
-    .optional(),
-  src: z.string().optional(),
-  dest: z.string().optional(),
-  body: z.string().optional(),
-  bulkId: z.string().optional(),
-  numSegments: z.string().optional(),
-  numMedia: z.string().optional(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
+  messageId: looseString.pipe(z.string({ error: 'is required' })),
+  status: looseString.pipe(z.string({ error: 'is required' })),
+  dlrDate: looseString,
+  src: looseString,
+  dest: looseString,
+  bulkId: looseString,
+  numSegments: looseCount,
+  price: looseNumber,
+  priceUnit: looseString,
+  errorCode: looseString,
+  errorMessage: looseString,
 });
 export type ReachCallback = z.output<typeof CallbackSchema>;
 
@@ -76,23 +76,13 @@ export const REACH_LIMITS = {
   maxValiditySec: 14_400,
 } as const;
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-const SENDER_ID = new RegExp(`^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,${REACH_LIMITS.senderIdLength}}$`);
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-/**
- * "Up to 1600 GSM-7 characters … never more than 10 segments". Ten GSM-7 parts hold 10 × 153 =
- * 1530 septets, so the segment rule is the binding one for every alphabet.
- */
-export const BodySchema = z
-  .string({ error: 'is required' })
-  .min(1, 'is required')
-  .superRefine((body, ctx) => {
-    const { segments, encoding } = countSegments(body);
-    if (segments > REACH_LIMITS.maxSegments) {
-      ctx.addIssue({ code: 'custom', message: `needs ${segments} ${encoding} segments; at most 10` });
-    }
-  });
+/** "Up to 1600 GSM-7 characters … never more than 10 segments": see reachBodyProblem for our reading. */
+export const BodySchema = z.string({ error: 'is required' }).superRefine((body, ctx) => {
+  const problem = reachBodyProblem(body);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** "must contain a valid host name, underscores not allowed" (reach.md): http(s), DNS labels or an IP. */
 export function isStatusCallbackUrl(value: string): boolean {
@@ -109,9 +99,8 @@ export function isStatusCallbackUrl(value: string): boolean {
 }
 
 /**
- * `POST /create` parameters, checked exactly as reach.md states them. Shared by the client (before
- * any request) and the simulator (on the form it receives), so both refuse the same inputs.
- * Numbers are coerced because a form carries strings; `scheduledTime` comes out as a Date.
+ * `POST /create` parameters, checked exactly as reach.md states them before any request (the
+ * simulator checks the form it receives with its own code). `scheduledTime` comes out as a Date.
  */
 export function createParamsSchema(now: number) {
   return z.object({
@@ -119,7 +108,7 @@ export function createParamsSchema(now: number) {
     src: z
       .string({ error: 'is required' })
       .refine(
-        (src) => E164.test(src) || SENDER_ID.test(src),
+        isReachSender,
         'must be an E.164 number or an alphanumeric sender id (at most 11 letters, digits or spaces, one letter at least)',
       ),
     body: BodySchema,
@@ -136,8 +125,8 @@ export function createParamsSchema(now: number) {
       .string()
       .refine(isStatusCallbackUrl, 'must be an http(s) URL with a valid host name (no underscores)')
       .optional(),
-    maxPrice: z.coerce.number().positive('must be a positive amount').optional(),
-    validityPeriod: z.coerce
+    maxPrice: z.number().positive('must be a positive amount').optional(),
+    validityPeriod: z
       .number()
       .int('must be a whole number of seconds')
       .min(1, 'must be at least 1 second')

@@ -2,11 +2,13 @@ import { type z } from 'zod';
 import { ProviderError, ProviderRequestError, ProviderResponseError } from '../errors';
 import { HttpClient, type ProviderErrorBody } from '../http';
 import { type DeliveryStatus } from '../status';
+import { unreadableFields } from '../tolerant';
 import {
   ErrorBodySchema,
   SendResponseSchema,
   SmsbatMessageSchema,
   StatusResponseSchema,
+  WEBHOOK_FIELDS,
   WebhookSchema,
   type SmsbatMessageInput,
   type SmsbatSendAnswer,
@@ -17,7 +19,7 @@ export type SmsbatRoute = 'standard' | 'tg-viber';
 export type SmsbatMessageType = 'transaction' | 'promo' | 'viber_survey' | 'flashcall';
 
 export interface SmsbatMessage {
-  /** Our tracking id, echoed back as `trackinId`: < 255 chars of letters, digits and `._:-`. */
+  /** Our tracking id, echoed back as `trackinId`: < 255 letters, digits, `-` and `_`. */
   id: string;
   fromName: string;
   /** E.164, e.g. `+380501234567`. */
@@ -41,14 +43,18 @@ export interface SmsbatCredentials {
   tgBotKey?: string;
 }
 
+export type SmsbatStatusAuth = 'apiKey' | 'basic' | 'basicApiKey';
+
 export interface SmsbatClientOptions {
   baseUrl: string;
   credentials: SmsbatCredentials;
   timeoutMs?: number;
   connections?: number;
+  /** How status checks authenticate (§2); default the API key when configured, else Basic user:password. */
+  statusAuth?: SmsbatStatusAuth;
+  /** The account's currency, paired with amounts SMSBAT gives without one (webhooks, the basic answer). */
+  currency?: string;
 }
-
-export type SmsbatStatusAuth = 'apiKey' | 'basic' | 'basicApiKey';
 
 export type SmsbatBulkResult =
   { id: string; ok: true; messageId: string } | { id: string; ok: false; error: ProviderError };
@@ -60,6 +66,14 @@ const SEND_PATHS: Record<SmsbatRoute, string> = {
 /** The page's bulk guidance: batches of 100–1000 messages per request (smsbat.md §1). */
 export const SMSBAT_MAX_BATCH = 1000;
 const DEFAULT_CONCURRENCY = 2;
+/**
+ * A 400 refuses a whole request and names a field, not a message: the request is split in halves
+ * until the refused messages stand alone. Fields every message of a bulk shares (fromName,
+ * messageType …) would fail any half, so only per-message fields are isolated; and a batch spends
+ * at most this many extra requests on it (2⌈log₂ n⌉ per bad message: 20 for one in 1000).
+ */
+const PER_MESSAGE_FIELDS = new Set(['id', 'toPhone', 'text', undefined]);
+export const MAX_ISOLATION_REQUESTS = 64;
 
 type Queued = { index: number; message: SmsbatMessageInput };
 
@@ -86,19 +100,21 @@ export class SmsbatClient {
     const valid = validMessage(message);
     const answers = await this.post([valid], options.route, headers);
     const answer = answers.length === 1 ? answers.find((a) => a.trackinId === valid.id) : undefined;
-    if (!answer) {
-      const got = answers.map((a) => a.trackinId).join(', ') || 'nothing';
+    if (!answer?.messageId) {
+      const got = answers.map((a) => a.trackinId ?? '(none)').join(', ') || 'nothing';
       throw mismatch(`answered ${got} for tracking id ${valid.id}`);
     }
-    return { messageId: answer.messageId, trackingId: answer.trackinId };
+    return { messageId: answer.messageId, trackingId: valid.id };
   }
 
   /**
    * Any number of messages, in requests of at most `batchSize` (≤ 1000), `concurrency` at a time.
    * One result per message, in input order, matched by tracking id (not position). Invalid
-   * messages and repeated ids fail alone without being sent; a request that fails reports its
-   * error for each of its messages; a message missing from its request's answer is a
-   * ProviderResponseError (it may still have been accepted, so it is not worth a blind retry).
+   * messages and repeated ids fail alone without being sent; a request SMSBAT refuses with 400 is
+   * split until the refused messages stand alone (see MAX_ISOLATION_REQUESTS) and the rest are sent
+   * once; a request that fails otherwise reports its error for each of its messages; a message
+   * missing from its request's answer is a ProviderResponseError (it may still have been accepted,
+   * so it is not worth a blind retry). `requests` counts the HTTP requests made.
    */
   async sendBulk(
     messages: SmsbatMessage[],
@@ -125,27 +141,53 @@ export class SmsbatClient {
     for (let i = 0; i < queue.length; i += batchSize) batches.push(queue.slice(i, i + batchSize));
 
     await forEachLimited(batches, options.concurrency ?? DEFAULT_CONCURRENCY, async (batch) => {
-      let answers: SmsbatSendAnswer[];
-      try {
-        answers = await this.post(
-          batch.map((q) => q.message),
-          options.route,
-          headers,
-        );
-      } catch (err) {
-        if (!(err instanceof ProviderError)) throw err;
+      const budget = { extra: MAX_ISOLATION_REQUESTS };
+      await this.postIsolating(batch, options.route, headers, results, budget);
+    });
+    return results;
+  }
+
+  /** Posts a batch; on a 400 for a per-message field, halves it while the budget lasts. */
+  private async postIsolating(
+    batch: Queued[],
+    route: SmsbatRoute | undefined,
+    headers: Record<string, string>,
+    results: SmsbatBulkResult[],
+    budget: { extra: number },
+  ): Promise<void> {
+    let answers: SmsbatSendAnswer[];
+    try {
+      answers = await this.post(
+        batch.map((q) => q.message),
+        route,
+        headers,
+      );
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      const isolate =
+        err instanceof ProviderRequestError &&
+        batch.length > 1 &&
+        PER_MESSAGE_FIELDS.has(err.field) &&
+        budget.extra >= 2;
+      if (!isolate) {
         for (const { index, message } of batch) results[index] = { id: message.id, ok: false, error: err };
         return;
       }
-      const messageIds = new Map(answers.map((a) => [a.trackinId, a.messageId]));
-      for (const { index, message } of batch) {
-        const messageId = messageIds.get(message.id);
-        results[index] = messageId
-          ? { id: message.id, ok: true, messageId }
-          : { id: message.id, ok: false, error: mismatch(`no result for tracking id ${message.id}`) };
-      }
-    });
-    return results;
+      budget.extra -= 2;
+      const half = Math.ceil(batch.length / 2);
+      await this.postIsolating(batch.slice(0, half), route, headers, results, budget);
+      await this.postIsolating(batch.slice(half), route, headers, results, budget);
+      return;
+    }
+    const messageIds = new Map(
+      answers.flatMap((a) => (a.trackinId && a.messageId ? [[a.trackinId, a.messageId]] : [])),
+    );
+    for (const { index, message } of batch) {
+      const messageId = messageIds.get(message.id);
+      results[index] = messageId
+        ? { id: message.id, ok: true, messageId }
+        : { id: message.id, ok: false, error: mismatch(`no result for tracking id ${message.id}`) };
+    }
   }
 
   /** `GET /bat/message/{messageId}`; default auth: the API key if configured, else Basic user:password. */
@@ -154,11 +196,11 @@ export class SmsbatClient {
     const response = await this.http.request({
       method: 'GET',
       path: `/bat/message/${encodeURIComponent(messageId)}`,
-      headers: this.statusHeaders(options.auth),
+      headers: this.statusHeaders(options.auth ?? this.options.statusAuth),
       schema: StatusResponseSchema,
       operation: 'status',
     });
-    return statusFromResponse(messageId, response);
+    return statusFromResponse(messageId, response, this.options.currency);
   }
 
   close(): Promise<void> {
@@ -208,11 +250,17 @@ export class SmsbatClient {
   }
 }
 
-/** Parses a delivery webhook body (§3); throws ProviderRequestError naming the bad field. */
-export function parseSmsbatWebhook(body: unknown): DeliveryStatus {
+/**
+ * Parses a delivery webhook body (§3) tolerantly: only a missing message id or status word is an
+ * error (ProviderRequestError naming the field); fields that came but could not be read are named
+ * in `unreadable`.
+ */
+export function parseSmsbatWebhook(body: unknown, options: { currency?: string } = {}): DeliveryStatus {
   const parsed = WebhookSchema.safeParse(body);
   if (!parsed.success) throw fromIssue('smsbat webhook', parsed.error);
-  return statusFromWebhook(parsed.data);
+  const status = statusFromWebhook(parsed.data, options.currency);
+  const unreadable = unreadableFields(body, parsed.data, WEBHOOK_FIELDS);
+  return unreadable.length > 0 ? { ...status, unreadable } : status;
 }
 
 function validMessage(message: SmsbatMessage): SmsbatMessageInput {
@@ -240,7 +288,9 @@ function mismatch(detail: string): ProviderResponseError {
 
 function parseErrorBody(body: unknown): ProviderErrorBody {
   const parsed = ErrorBodySchema.safeParse(body);
-  return parsed.success ? parsed.data.error : {};
+  if (!parsed.success) return {};
+  const { code, message, field } = parsed.data.error;
+  return { code, message, field };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

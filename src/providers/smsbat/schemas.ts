@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { looseCount, looseNumber, looseString, looseTime } from '../tolerant';
 
 /**
  * SMSBAT request and response shapes (smsbat.md §1–3). Where the translated seed text and its
@@ -9,6 +10,13 @@ export const SURVEY_TEXT_MAX = 85;
 export const SURVEY_OPTIONS_MIN = 2;
 export const SURVEY_OPTIONS_MAX = 5;
 export const SCHEDULE_MAX_DAYS = 30;
+/** What we send as a tracking `id`: the characters the page's examples use. */
+export const SMSBAT_ID = /^[A-Za-z0-9_-]+$/;
+
+/** Survey text is counted in characters as a person counts them (code points, not UTF-16 units). */
+export function characters(text: string): number {
+  return [...text].length;
+}
 const DAY_MS = 86_400_000;
 
 /**
@@ -17,12 +25,8 @@ const DAY_MS = 86_400_000;
  */
 export const SmsbatMessageSchema = z
   .object({
-    // "unique per message, < 255 chars, no special characters"
-    id: z
-      .string()
-      .min(1)
-      .max(254)
-      .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only'),
+    // "unique per message, < 255 chars, avoid special characters" (the page's examples: `tx-001`).
+    id: z.string().min(1).max(254).regex(SMSBAT_ID, 'letters, digits, - and _ only'),
     fromName: z.string().min(1),
     // E.164: `+`, then 8–15 digits, never starting with 0 (`380…` and `0…` are wrong, §1).
     toPhone: z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be E.164, like +380501234567'),
@@ -48,7 +52,7 @@ export const SmsbatMessageSchema = z
       if (n < SURVEY_OPTIONS_MIN || n > SURVEY_OPTIONS_MAX) {
         issue('surveyOptions', `a survey has ${SURVEY_OPTIONS_MIN} to ${SURVEY_OPTIONS_MAX} options`);
       }
-      if ((m.text?.length ?? 0) > SURVEY_TEXT_MAX)
+      if (characters(m.text ?? '') > SURVEY_TEXT_MAX)
         issue('text', `survey text is at most ${SURVEY_TEXT_MAX} characters`);
     } else if (m.surveyOptions !== undefined) {
       issue('surveyOptions', 'only a viber_survey has options');
@@ -59,40 +63,71 @@ export const SmsbatMessageSchema = z
   });
 export type SmsbatMessageInput = z.output<typeof SmsbatMessageSchema>;
 
-/** The send answer: one element per message, in request order; `trackinId` (sic) echoes our `id`. */
-export const SendResponseSchema = z.array(z.object({ messageId: z.string().min(1), trackinId: z.string() }));
+/**
+ * The send answer: one element per message, in request order; `trackinId` (sic) echoes our `id`.
+ * Read tolerantly: a message id given as a number, unknown fields, and the correct spelling too.
+ */
+export const SendResponseSchema = z.array(
+  z
+    .looseObject({ messageId: looseString, trackinId: looseString, trackingId: looseString })
+    .transform((a) => ({ messageId: a.messageId, trackinId: a.trackinId ?? a.trackingId })),
+);
 export type SmsbatSendAnswer = z.output<typeof SendResponseSchema>[number];
 
 /**
  * `GET /bat/message/{id}` (§2): the basic answer, plus the extended fields when a fallback is
- * configured. Early states answer only `{"deliverystatus":"scheduled","partscount":1}`.
+ * configured. Early states answer only `{"deliverystatus":"scheduled","partscount":1}`. Every field
+ * but the status may be missing, null, or a number written as a string.
  */
-export const StatusResponseSchema = z.object({
-  messagelistId: z.number().optional(),
-  messageId: z.string().min(1).optional(),
-  deliverystatus: z.string().min(1),
-  partscount: z.number().int().nonnegative().optional(),
-  cost: z.number().optional(),
-  fallbacks: z.array(z.object({ type: z.string(), status: z.string() })).optional(),
-  extendedStatuses: z.record(z.string(), z.string()).optional(),
-  rate: z.number().optional(),
-  rateAmount: z.number().optional(),
-  rateCurrency: z.string().optional(),
-  billAmount: z.number().optional(),
-  billCurrency: z.string().optional(),
+export const StatusResponseSchema = z.looseObject({
+  messagelistId: looseString,
+  messageId: looseString,
+  deliverystatus: looseString.pipe(z.string({ error: 'is required' })),
+  partscount: looseCount,
+  cost: looseNumber,
+  fallbacks: z
+    .unknown()
+    .optional()
+    .transform((v) =>
+      Array.isArray(v)
+        ? v.flatMap((f: { type?: unknown; status?: unknown }) =>
+            typeof f?.type === 'string' && typeof f?.status === 'string' ? [{ type: f.type, status: f.status }] : [],
+          )
+        : undefined,
+    ),
+  extendedStatuses: z
+    .unknown()
+    .optional()
+    .transform((v) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : undefined,
+    ),
+  rate: looseNumber,
+  rateAmount: looseNumber,
+  rateCurrency: looseString,
+  billAmount: looseNumber,
+  billCurrency: looseString,
 });
 export type SmsbatStatusResponse = z.output<typeof StatusResponseSchema>;
 
-/** `{"error":{"code":"INVALID_PHONE","message":"…","field":"toPhone"}}` (§1, errors). */
-export const ErrorBodySchema = z.object({
-  error: z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }),
+/** `{"error":{"code":"INVALID_PHONE","message":"…","field":"toPhone"}}` (§1, errors); any part may be missing. */
+export const ErrorBodySchema = z.looseObject({
+  error: z.looseObject({ code: looseString, message: looseString, field: looseString }),
 });
 
-/** The delivery webhook (§3). Untrusted input: it carries no signature. */
-export const WebhookSchema = z.object({
-  messageId: z.string().min(1),
-  deliverystatus: z.string().min(1),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
-  cost: z.number().optional(),
+/**
+ * The delivery webhook (§3). Untrusted input: it carries no signature. Only the message id and the
+ * status word are needed; `cost: null`, `"0.05"`, a time without a zone are all read.
+ */
+export const WebhookSchema = z.looseObject({
+  messageId: looseString.pipe(z.string({ error: 'is required' })),
+  deliverystatus: looseString.pipe(z.string({ error: 'is required' })),
+  timestamp: looseTime,
+  cost: looseNumber,
+  partscount: looseCount,
 });
 export type SmsbatWebhook = z.output<typeof WebhookSchema>;
+
+/** The webhook fields we read, for naming those that came but could not be read. */
+export const WEBHOOK_FIELDS = ['timestamp', 'cost', 'partscount'];
