@@ -72,6 +72,14 @@ const EnvSchema = z.object({
   SMSBAT_TG_BOT_KEY: optionalString,
   /** How status checks authenticate (smsbat.md §2): the API key header, Basic user:password, or Basic `@:apikey`. */
   SMSBAT_STATUS_AUTH: optionalString.pipe(z.enum(['apiKey', 'basic', 'basicApiKey']).optional()),
+  /** The SMSBAT account's currency (ISO 4217), for the amounts its webhook and basic answer carry without one. */
+  SMSBAT_CURRENCY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter currency code such as USD')
+      .transform((c) => c.toUpperCase())
+      .optional(),
+  ),
 
   REACH_BASE_URL: httpUrl.default('https://api.reach.talkylabs.com'),
   REACH_API_USER: optionalString,
@@ -132,6 +140,7 @@ export interface SmsbatConfig {
   viberToken?: string;
   tgBotKey?: string;
   statusAuth?: 'apiKey' | 'basic' | 'basicApiKey';
+  currency?: string;
 }
 
 export interface ReachConfig {
@@ -240,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           viberToken: e.SMSBAT_VIBER_TOKEN,
           tgBotKey: e.SMSBAT_TG_BOT_KEY,
           statusAuth: e.SMSBAT_STATUS_AUTH,
+          currency: e.SMSBAT_CURRENCY,
         }
       : undefined,
     reach:

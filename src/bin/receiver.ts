@@ -21,6 +21,7 @@ runMain(async () => {
     smsbatToken: webhooks.smsbatToken,
     receipts,
     reachApiKey: config.reach?.apiKey,
+    smsbatCurrency: config.smsbat?.currency,
     metricsToken: webhooks.metricsToken,
     log: (entry) => console.log(JSON.stringify(entry)),
   }).start(webhooks.port, webhooks.host);

@@ -14,7 +14,14 @@ export interface ProviderClients {
 export function createProviderClients(config: CascadeConfig): ProviderClients {
   const timeoutMs = config.providerTimeoutMs;
   const smsbat =
-    config.smsbat && new SmsbatClient({ baseUrl: config.smsbat.baseUrl, credentials: config.smsbat, timeoutMs });
+    config.smsbat &&
+    new SmsbatClient({
+      baseUrl: config.smsbat.baseUrl,
+      credentials: config.smsbat,
+      statusAuth: config.smsbat.statusAuth,
+      currency: config.smsbat.currency,
+      timeoutMs,
+    });
   const reach = config.reach && new ReachClient({ ...config.reach, timeoutMs });
   const email = config.email && new EmailClient({ url: config.email.url, from: config.email.from, timeoutMs });
   let closing: Promise<void> | undefined;

@@ -47,14 +47,15 @@ export class EmailClient {
 
   constructor(private readonly options: EmailClientOptions) {
     const timeout = options.timeoutMs ?? 10_000;
-    this.transport = nodemailer.createTransport(options.url, {
+    // One options object: nodemailer reads a second argument as message defaults, not as
+    // transport options, so timeouts passed that way were silently ignored.
+    this.transport = nodemailer.createTransport({
+      ...connectionOptions(options.url),
       pool: true,
       maxConnections: 4,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout,
-      // The sandbox's capture server and many internal relays speak plain SMTP on loopback.
-      ignoreTLS: options.url.startsWith('smtp://'),
     } as nodemailer.TransportOptions);
   }
 
@@ -106,6 +107,24 @@ export class EmailClient {
   async close(): Promise<void> {
     this.transport.close();
   }
+}
+
+/**
+ * `smtp://user:pass@host:587` (STARTTLS whenever the server offers it, and required before
+ * credentials go to a host other than this machine) or `smtps://…:465` (TLS from the start).
+ */
+function connectionOptions(url: string) {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  const user = decodeURIComponent(u.username);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : secure ? 465 : 587,
+    secure,
+    ...(user ? { auth: { user, pass: decodeURIComponent(u.password) } } : {}),
+    ...(user && !secure && !loopback ? { requireTLS: true } : {}),
+  };
 }
 
 function toProviderError(err: unknown): ProviderError {
