@@ -1,5 +1,5 @@
 import { type SmsbatClient } from '../providers/smsbat/client';
-import { SMSBAT_ID } from '../shared/provider-rules';
+import { SMSBAT_ID } from '../shared/channel-rules';
 import { type Step } from '../shared/schemas';
 import { type BatchRequest, type BatchResult, type ChannelAdapter, type SendRequest, type Sent } from './types';
 

@@ -1,35 +1,37 @@
 import { type StepInput } from '../shared/schemas';
 
-/** `--via smsbat,reach,email` plus the per-channel flags → the steps of a chain. */
-export function stepsFromFlags(flags: {
+type Flags = {
   via?: string;
   'from-name'?: string;
   route?: string;
   src?: string;
   subject?: string;
   timeout?: string;
-}): StepInput[] {
+};
+
+/** Each channel's step from the command line's flags (a table, looked up by the name in --via). */
+const FROM_FLAGS: Record<string, (flags: Flags) => StepInput> = {
+  smsbat: (flags) =>
+    ({
+      channel: 'smsbat',
+      fromName: flags['from-name'] ?? 'Cascade',
+      route: (flags.route as 'standard' | 'tg-viber' | undefined) ?? 'standard',
+      deliveryTimeout: flags.timeout,
+    }) as StepInput,
+  reach: (flags) => ({
+    channel: 'reach',
+    src: flags.src ?? flags['from-name'] ?? 'Cascade',
+    deliveryTimeout: flags.timeout,
+  }),
+  email: (flags) => ({ channel: 'email', subject: flags.subject, deliveryTimeout: flags.timeout }),
+};
+
+/** `--via smsbat,reach,email` plus the per-channel flags → the steps of a chain. */
+export function stepsFromFlags(flags: Flags): StepInput[] {
   const via = (flags.via ?? 'smsbat')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return via.map((channel): StepInput => {
-    const deliveryTimeout = flags.timeout;
-    switch (channel) {
-      case 'smsbat':
-        return {
-          channel,
-          fromName: flags['from-name'] ?? 'Cascade',
-          route: (flags.route as 'standard' | 'tg-viber' | undefined) ?? 'standard',
-          deliveryTimeout,
-        } as StepInput;
-      case 'reach':
-        return { channel, src: flags.src ?? flags['from-name'] ?? 'Cascade', deliveryTimeout };
-      case 'email':
-        return { channel, subject: flags.subject, deliveryTimeout };
-      default:
-        // Left for the schema to reject with a message naming the field.
-        return { channel } as unknown as StepInput;
-    }
-  });
+  // An unknown channel is left for the schema to reject with a message naming the field.
+  return via.map((channel) => FROM_FLAGS[channel]?.(flags) ?? ({ channel } as unknown as StepInput));
 }

@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { BULK_DEFAULTS, DEFAULT_DELIVERY_TIMEOUT, OTP_DEFAULTS, VALIDATED } from './defaults';
 import { isValidDuration, toMs } from './durations';
-import {
-  characters,
-  E164 as E164_RULE,
-  isReachSender,
-  reachBodyProblem,
-  SMSBAT_ID,
-  SMSBAT_SURVEY_TEXT_MAX,
-} from './provider-rules';
+import { E164 as E164_RULE, isReachSender, rulesFor, SMSBAT_ID } from './channel-rules';
 
 /**
  * Workflow inputs, validated before a workflow starts (CascadeClient) or, for a flow started any
@@ -100,7 +93,7 @@ export type Recipient = z.output<typeof RecipientSchema>;
 
 function stepsReachable(input: { recipient: Recipient; steps: Step[] }, ctx: z.RefinementCtx): void {
   input.steps.forEach((step, i) => {
-    const needs = step.channel === 'email' ? 'email' : 'phone';
+    const needs = rulesFor(step).address;
     if (input.recipient[needs] === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -114,12 +107,7 @@ function stepsReachable(input: { recipient: Recipient; steps: Step[] }, ctx: z.R
 /** The text each step would send is one its provider takes (counted as the provider counts). */
 function textFitsSteps(text: string, steps: Step[], path: (string | number)[], ctx: z.RefinementCtx): void {
   steps.forEach((step, i) => {
-    const problem =
-      step.channel === 'reach'
-        ? reachBodyProblem(text)
-        : step.channel === 'smsbat' && step.messageType === 'viber_survey' && characters(text) > SMSBAT_SURVEY_TEXT_MAX
-          ? `is ${characters(text)} characters; a Viber survey (steps.${i}) takes at most ${SMSBAT_SURVEY_TEXT_MAX}`
-          : undefined;
+    const problem = rulesFor(step).textProblem(text, step);
     if (problem) ctx.addIssue({ code: 'custom', path, message: `${problem} (steps.${i}: ${step.channel})` });
   });
 }
@@ -179,11 +167,11 @@ export const OtpInputSchema = z
     stepsReachable(input, ctx);
     input.steps.forEach((step, i) => {
       // A flash call verifies by the calling number; it can never carry the code.
-      if (step.channel === 'smsbat' && step.messageType === 'flashcall') {
+      if (!rulesFor(step).carriesText(step)) {
         ctx.addIssue({
           code: 'custom',
           path: ['steps', i, 'messageType'],
-          message: 'a flashcall carries no text, so it cannot carry a code: not in an OTP chain',
+          message: 'this step carries no text (a flashcall), so it cannot carry a code: not in an OTP chain',
         });
       }
     });

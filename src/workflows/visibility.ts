@@ -1,6 +1,7 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { CURRENT_CHANNEL, FLOW_STATUS } from '../shared/search-attributes';
-import { type Channel, type Step } from '../shared/schemas';
+import { rulesFor } from '../shared/channel-rules';
+import type { Channel, Step } from '../shared/schemas';
 
 /** What operators see in the Web UI: search attributes to filter on, and a line of current details. */
 export function showStatus(status: string): void {
@@ -18,14 +19,7 @@ export function showDetails(line: string): void {
 }
 
 export function describeStep(step: Step): string {
-  switch (step.channel) {
-    case 'smsbat':
-      return step.route === 'tg-viber' ? 'SMSBAT cascade (Telegram/Viber first)' : 'SMSBAT cascade';
-    case 'reach':
-      return 'Reach SMS';
-    case 'email':
-      return 'Email';
-  }
+  return rulesFor(step).label(step);
 }
 
 export function formatDuration(ms: number): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { E164, isReachSender, reachBodyProblem } from '../../shared/provider-rules';
+import { E164, isReachSender, reachBodyProblem } from '../../shared/channel-rules';
 import { looseCount, looseNumber, looseString, looseTime } from '../tolerant';
 
 /**

@@ -1,3 +1,4 @@
+import type { Channel, Step } from './schemas';
 import { countSegments } from './sms-segments';
 
 /**
@@ -39,4 +40,50 @@ export function reachBodyProblem(body: string): string | undefined {
   return count.segments > REACH_MAX_SEGMENTS
     ? `needs ${count.segments} UCS-2 segments (${count.units} characters that are not all GSM-7); at most ${REACH_MAX_SEGMENTS}`
     : undefined;
+}
+
+type StepOf<C extends Channel> = Extract<Step, { channel: C }>;
+
+/**
+ * What each channel asks of a step's input, looked up by channel (never a switch on a provider's
+ * name): the sandbox-safe half of each channel's adapter, read by the input schemas, the Web UI's
+ * step labels and the CLI.
+ */
+export interface ChannelRules<S extends Step = Step> {
+  /** How operators see the step in the Web UI. */
+  label(step: S): string;
+  /** The recipient field the step sends to. */
+  address: 'phone' | 'email';
+  /** Why the provider would refuse this text for this step; undefined when it takes it. */
+  textProblem(text: string, step: S): string | undefined;
+  /** Whether the step carries the text to the person (a flash call carries none, so never a code). */
+  carriesText(step: S): boolean;
+}
+
+export const CHANNEL_RULES: { [C in Channel]: ChannelRules<StepOf<C>> } = {
+  smsbat: {
+    label: (step) => (step.route === 'tg-viber' ? 'SMSBAT cascade (Telegram/Viber first)' : 'SMSBAT cascade'),
+    address: 'phone',
+    textProblem: (text, step) =>
+      step.messageType === 'viber_survey' && characters(text) > SMSBAT_SURVEY_TEXT_MAX
+        ? `is ${characters(text)} characters; a Viber survey takes at most ${SMSBAT_SURVEY_TEXT_MAX}`
+        : undefined,
+    carriesText: (step) => step.messageType !== 'flashcall',
+  },
+  reach: {
+    label: () => 'Reach SMS',
+    address: 'phone',
+    textProblem: (text) => reachBodyProblem(text),
+    carriesText: () => true,
+  },
+  email: {
+    label: () => 'Email',
+    address: 'email',
+    textProblem: () => undefined,
+    carriesText: () => true,
+  },
+};
+
+export function rulesFor(step: Step): ChannelRules {
+  return CHANNEL_RULES[step.channel] as ChannelRules;
 }
