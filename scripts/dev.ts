@@ -111,6 +111,7 @@ async function main(): Promise<void> {
       smsbatToken: config.webhooks.smsbatToken,
       receipts,
       reachApiKey: config.reach?.apiKey,
+      smsbatCurrency: config.smsbat?.currency,
       log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
     }).start(ports.webhooks);
     stops.push(['the webhook receiver', () => receiver.close()]);

@@ -15,6 +15,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
 import { loadConfig } from '../src/config';
+import { openReceiptIndex } from '../src/receipts/open';
 import { DEFAULT_LIMITS, recipientGuardId } from '../src/shared/limits';
 import { cancelSignal, pauseSignal, progressQuery, receiptSignal, resumeSignal } from '../src/shared/messages';
 import { type BulkSendInput } from '../src/shared/schemas';
@@ -27,6 +28,12 @@ import { createCascadeWorker } from '../src/worker/create-worker';
 import { version } from '../package.json';
 
 const OUT = join(__dirname, '..', 'test', 'replay', 'histories', version);
+/** Blocks a prefix after three unverified codes (the conversion rule's path) and a recipient after five. */
+const STRICT_LIMITS = {
+  ...DEFAULT_LIMITS,
+  conversion: { minFlows: 3, window: 10, minRate: 0.5, settleAfterMs: 0 },
+  burst: undefined,
+};
 const TOKEN = 'recorder-webhook-token-0123456789';
 
 interface Recorded {
@@ -52,18 +59,24 @@ async function main(): Promise<void> {
     TEMPORAL_TASK_QUEUE: 'temporal-cascade',
     CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
     CASCADE_SMSBAT_WEBHOOK_TOKEN: TOKEN,
+    CASCADE_BULK_DIRS: files,
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const receipts = await openReceiptIndex('sqlite::memory:');
   const receiver = await new WebhookReceiver({
     client,
-    taskQueue: config.temporal.taskQueue,
     publicUrl,
     smsbatToken: TOKEN,
+    receipts,
     reachApiKey: config.reach!.apiKey,
   }).start(port);
   sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, TOKEN));
-  const { worker, close } = await createCascadeWorker({ config });
+  // The worker applies the strict policy inside otpVerification (children, direct starts).
+  const { worker, close } = await createCascadeWorker({
+    config,
+    plugin: { receiptIndex: receipts, limits: STRICT_LIMITS },
+  });
   const running = worker.run();
   const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
   // A second client whose prefix guard blocks quickly: the conversion rule's path.
@@ -71,11 +84,7 @@ async function main(): Promise<void> {
     client,
     taskQueue: config.temporal.taskQueue,
     otpSecret: config.otpSecret,
-    limits: {
-      ...DEFAULT_LIMITS,
-      prefixLength: 9,
-      conversion: { minFlows: 3, window: 10, minRate: 0.5, settleAfterMs: 0 },
-    },
+    limits: STRICT_LIMITS,
   });
   const ctx: Ctx = { client, cascade, strict, sim, taskQueue: config.temporal.taskQueue, files };
 
@@ -109,6 +118,7 @@ async function main(): Promise<void> {
     await running;
     await close();
     await receiver.close();
+    await receipts.close();
     await connection.close();
     await sim.close();
     await server.stop();
@@ -354,7 +364,89 @@ const SCENARIOS: Scenario[] = [
     },
   },
 
+  {
+    path: 'direct-start',
+    async run(ctx) {
+      // Started without CascadeClient: the worker checks the input before anything is sent.
+      const handle = await ctx.client.workflow.start('deliverMessage', {
+        taskQueue: ctx.taskQueue,
+        workflowId: `deliver:${trackingId('direct')}`,
+        args: [{ trackingId: trackingId('direct'), recipient: { phone: phone() }, text, steps: [steps.smsbat()] }],
+      });
+      await expectResult(handle, { status: 'delivered', attempts: ['smsbat:delivered'] });
+      return { '': handle.workflowId };
+    },
+  },
+  {
+    path: 'invalid-input',
+    async run(ctx) {
+      const handle = await ctx.client.workflow.start('deliverMessage', {
+        taskQueue: ctx.taskQueue,
+        workflowId: `deliver:${trackingId('invalid')}`,
+        args: [
+          {
+            trackingId: trackingId('invalid'),
+            recipient: { phone: phone() },
+            text,
+            steps: [{ channel: 'reach', src: 'My-Shop' }],
+          },
+        ],
+      });
+      await done(handle);
+      return { '': handle.workflowId };
+    },
+  },
+
   // ---- otpVerification ------------------------------------------------------------------------
+  {
+    path: 'otp-direct',
+    async run(ctx) {
+      // Started without the client: the flow asks the abuse guards itself, then sends.
+      const to = `+38067${String(++phones).padStart(4, '0')}101`;
+      const id = `otp:${trackingId('otp-direct')}`;
+      const handle = await ctx.client.workflow.start('otpVerification', {
+        taskQueue: ctx.taskQueue,
+        workflowId: id,
+        args: [
+          {
+            trackingId: id.slice(4),
+            recipient: { phone: to },
+            steps: [steps.smsbat()],
+            template: 'Your code is {code}',
+          },
+        ],
+      });
+      await ctx.cascade.verifyOtp(id, await codeSentTo(ctx.sim, to));
+      await done(handle);
+      return { '': handle.workflowId };
+    },
+  },
+  {
+    path: 'otp-refused',
+    async run(ctx) {
+      // Over the recipient's quota (five an hour): the sixth direct start is refused by the flow itself.
+      const to = `+38063${String(++phones).padStart(4, '0')}101`;
+      let last = '';
+      for (let i = 0; i < 6; i++) {
+        last = `otp:${trackingId(`otp-refused-${i}`)}`;
+        const handle = await ctx.client.workflow.start('otpVerification', {
+          taskQueue: ctx.taskQueue,
+          workflowId: last,
+          args: [
+            {
+              trackingId: last.slice(4),
+              recipient: { phone: to },
+              steps: [steps.smsbat()],
+              template: 'Code {code}',
+              codeTtl: '2s',
+            },
+          ],
+        });
+        await done(handle);
+      }
+      return { '': last };
+    },
+  },
   {
     path: 'approved',
     async run(ctx) {
@@ -470,7 +562,7 @@ const SCENARIOS: Scenario[] = [
       await ctx.strict
         .startOtp({
           trackingId: trackingId('guard-refused'),
-          recipient: { phone: `${prefix}90101` },
+          recipient: { phone: `${prefix}9009101` },
           steps: [steps.smsbat()],
           template: 'Your code is {code}',
         })
@@ -501,11 +593,9 @@ const SCENARIOS: Scenario[] = [
         ratePerSecond: 1000,
         trackFor: '20s',
       };
-      const handle = await ctx.client.workflow.start('bulkSend', {
-        taskQueue: ctx.taskQueue,
-        workflowId: `bulk:${input.bulkId}`,
-        args: [input],
-      });
+      // Through the client (validated), receipts pushed by webhook to the chunk.
+      const { id } = await ctx.cascade.startBulk(input);
+      const handle = ctx.client.workflow.getHandle(id);
       await done(handle);
       return { '': handle.workflowId, chunk: `${handle.workflowId}:chunk:0` };
     },
@@ -560,6 +650,39 @@ const SCENARIOS: Scenario[] = [
       });
       await until(async () => ((await handle.query(progressQuery).catch(() => undefined))?.sent ?? 0) >= 2, 'sends');
       await handle.signal(cancelSignal);
+      await done(handle);
+      return { '': handle.workflowId, chunk: `${handle.workflowId}:chunk:0` };
+    },
+  },
+  {
+    path: 'bulk-direct-invalid',
+    async run(ctx) {
+      // Started without the client (checked by the worker), one recipient refused by SMSBAT.
+      const bad = '+380500123456';
+      ctx.sim.script({
+        provider: 'smsbat',
+        recipient: bad,
+        outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', field: 'toPhone' },
+      });
+      const input: BulkSendInput = {
+        bulkId: `rec-bulkd-${Date.now().toString(36)}`,
+        step: { channel: 'smsbat', fromName: 'Shop' },
+        messages: [
+          ...Array.from({ length: 7 }, (_, i) => ({
+            id: `d${i}`,
+            phone: `+3805005${String(i).padStart(5, '0')}`,
+            text,
+          })),
+          { id: 'bad', phone: bad, text },
+        ],
+        ratePerSecond: 1000,
+        trackFor: '20s',
+      };
+      const handle = await ctx.client.workflow.start('bulkSend', {
+        taskQueue: ctx.taskQueue,
+        workflowId: `bulk:${input.bulkId}`,
+        args: [input],
+      });
       await done(handle);
       return { '': handle.workflowId, chunk: `${handle.workflowId}:chunk:0` };
     },
