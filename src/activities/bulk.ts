@@ -31,8 +31,16 @@ export function createBulkActivities(deps: ActivityDeps) {
     try {
       const messages = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
       const channel = deps.channels.get(step.channel);
+      const owner = Context.current().info.workflowExecution!.workflowId;
       const results = channel.sendBatch
-        ? await channel.sendBatch({ step, bulkId, messages, attempt: Context.current().info.attempt })
+        ? await channel.sendBatch({
+            step,
+            bulkId,
+            messages,
+            attempt: Context.current().info.attempt,
+            owner,
+            firstSlot: input.slot ?? 0,
+          })
         : [];
       const retryable = results.filter((r) => !r.ok && r.error.retryable);
       if (results.length > 0 && retryable.length === results.length) throw (retryable[0] as { error: Error }).error;
@@ -93,6 +101,8 @@ async function claimBatch(
   states: BulkMessageState[],
   firstSlot: number,
 ): Promise<boolean> {
+  // A channel whose messages name their chunk in a callback URL needs no index.
+  if (channel.receipts === 'callback') return channel.callbacks === true;
   if (channel.receipts !== 'index' || !deps.receipts) return false;
   const workflowId = Context.current().info.workflowExecution!.workflowId;
   const claims = states.flatMap((s, i) =>

@@ -23,7 +23,7 @@ export class Channels {
 
 export function createChannels(
   clients: { smsbat?: SmsbatClient; reach?: ReachClient; email?: EmailClient },
-  options: { reachCallbackUrl?: (workflowId: string) => string } = {},
+  options: { reachCallbackUrl?: (workflowId: string, slot?: number) => string } = {},
 ): Channels {
   return new Channels({
     ...(clients.smsbat ? { smsbat: new SmsbatChannel(clients.smsbat) } : {}),

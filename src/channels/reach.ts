@@ -22,7 +22,7 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
 
   constructor(
     private readonly client: ReachClient,
-    private readonly callbackUrl?: (workflowId: string) => string,
+    private readonly callbackUrl?: (workflowId: string, slot?: number) => string,
   ) {
     this.callbacks = callbackUrl !== undefined;
   }
@@ -46,8 +46,15 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
   }
 
   /** One create per message, grouped by the campaign's `bulkIdentifier`; a retried batch looks up only its own messages. */
-  async sendBatch({ step, bulkId, messages, attempt }: BatchRequest<ReachStep>): Promise<BatchResult[]> {
-    return mapLimit(messages, BATCH_CONCURRENCY, async (m): Promise<BatchResult> => {
+  async sendBatch({
+    step,
+    bulkId,
+    messages,
+    attempt,
+    owner,
+    firstSlot,
+  }: BatchRequest<ReachStep>): Promise<BatchResult[]> {
+    return mapLimit(messages, BATCH_CONCURRENCY, async (m, i): Promise<BatchResult> => {
       try {
         if (attempt > 1) {
           const adopted = (await this.client.list({ bulkIdentifier: bulkId, dest: m.phone }, { maxPages: 5 })).find(
@@ -60,6 +67,7 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
           src: step.src,
           body: m.text,
           bulkIdentifier: bulkId,
+          statusCallback: this.callbackUrl?.(owner, firstSlot + i),
           maxPrice: step.maxPrice,
         });
         return { ok: true, providerMessageId: item.messageId };
@@ -95,13 +103,13 @@ function validity(seconds: number | undefined): number | undefined {
   return seconds === undefined ? undefined : Math.min(REACH_LIMITS.maxValiditySec, Math.max(5, Math.ceil(seconds)));
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      results[i] = await fn(items[i], i);
     }
   });
   await Promise.all(workers);

@@ -41,6 +41,9 @@ export interface BatchRequest<S extends Step = Step> {
   bulkId: string;
   messages: BatchMessage[];
   attempt: number;
+  /** The bulk chunk that owns the messages, and the first message's slot in it (for callback URLs). */
+  owner: string;
+  firstSlot: number;
 }
 
 export type BatchResult = { ok: true; providerMessageId: string } | { ok: false; error: ProviderError };

@@ -41,9 +41,14 @@ export async function handleReach(
   if (!validateReachSignature({ apiKey: deps.apiKey, signature, url, params })) {
     return reply(403, { error: 'signature does not validate' });
   }
-  const workflowId = new URL(url).searchParams.get('wf');
+  const query = new URL(url).searchParams;
+  const workflowId = query.get('wf');
   if (!workflowId) return reply(400, { error: 'callback URL names no workflow' });
-  if (!tag || !callbackTagMatches(deps.apiKey, workflowId, tag)) {
+  const slotParam = query.get('slot');
+  const slot = slotParam === null ? undefined : Number(slotParam);
+  if (slot !== undefined && !(Number.isInteger(slot) && slot >= 0))
+    return reply(400, { error: 'slot must be a whole number' });
+  if (!tag || !callbackTagMatches(deps.apiKey, workflowId, slot, tag)) {
     return reply(403, {
       error: 'callback URL is not pinned to its workflow (sent before 0.2.0? that flow settles by polling)',
     });
@@ -61,6 +66,18 @@ export async function handleReach(
   if (isProgressOnly(status)) {
     deps.count('not_final');
     return reply(200, { ok: true, result: 'not_final' });
+  }
+  if (slot !== undefined) {
+    // A bulk message: its chunk gets the settled receipts of all its messages in batches.
+    if (status.state !== 'delivered' && status.state !== 'failed') return reply(200, { ok: true, result: 'not_final' });
+    const result = await deps.delivery.toBulk(workflowId, {
+      slot,
+      providerMessageId: status.providerMessageId,
+      state: status.state,
+      rawStatus: status.rawStatus,
+    });
+    deps.count(result === 'forwarded' ? 'forwarded_bulk' : result);
+    return reply(200, { ok: true, result });
   }
   const result = await deps.delivery.toFlow(workflowId, status);
   deps.count(result);

@@ -62,7 +62,9 @@ export class CascadePlugin extends SimplePlugin {
     const deps: ActivityDeps = {
       channels: createChannels(providers, {
         reachCallbackUrl:
-          publicUrl && reachKey ? (workflowId) => reachCallbackUrl(publicUrl, reachKey, workflowId) : undefined,
+          publicUrl && reachKey
+            ? (workflowId, slot) => reachCallbackUrl(publicUrl, reachKey, workflowId, slot)
+            : undefined,
       }),
       otp: config.otpSecret ? new OtpCodes(config.otpSecret) : undefined,
       otpSecret: config.otpSecret,

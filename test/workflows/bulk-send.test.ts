@@ -181,6 +181,15 @@ describe('bulkSend (dev server, simulator)', () => {
     await handle.signal('resume');
     const final = await handle.result();
     expect(final).toMatchObject({ total: 30, sent: 30, delivered: 30, failed: 0 });
-    expect(t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId)).toHaveLength(30);
+    const sent = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId);
+    expect(sent).toHaveLength(30);
+    // Each message names its chunk and slot in a signed callback URL: statuses came pushed, none fetched.
+    const fetched = new Set(
+      t.h.sim
+        .requests('reach')
+        .filter((r) => r.path.endsWith('/fetch'))
+        .map((r) => r.query.get('messageId')),
+    );
+    expect(sent.filter((m) => fetched.has(m.messageId))).toHaveLength(0);
   }, 60_000);
 });
