@@ -76,4 +76,39 @@ describe('loadConfig', () => {
     const key = `k1:${randomBytes(32).toString('base64')}`;
     expect(loadConfig({ CASCADE_ENCRYPTION_KEYS: key }).encryption?.currentId).toBe('k1');
   });
+  test('hand-made secrets and keys are refused, whatever their length, naming the variable', () => {
+    const off = { CASCADE_ENCRYPTION: 'off' };
+    expect(() => loadConfig({ ...off, CASCADE_OTP_SECRET: 'a'.repeat(32) })).toThrow(/CASCADE_OTP_SECRET: .*hand-made/);
+    expect(() => loadConfig({ ...off, CASCADE_OTP_SECRET: 'ab'.repeat(32) })).toThrow(/CASCADE_OTP_SECRET/);
+    expect(() => loadConfig({ ...off, CASCADE_SMSBAT_WEBHOOK_TOKEN: 'a'.repeat(16) })).toThrow(
+      /CASCADE_SMSBAT_WEBHOOK_TOKEN: .*hand-made/,
+    );
+    const zeros = `k1:${Buffer.alloc(32).toString('base64')}`;
+    expect(() => loadConfig({ CASCADE_ENCRYPTION_KEYS: zeros })).toThrow(
+      /CASCADE_ENCRYPTION_KEYS: key "k1" looks hand-made/,
+    );
+    // Generated ones pass.
+    expect(
+      loadConfig({
+        ...off,
+        CASCADE_OTP_SECRET: randomBytes(32).toString('hex'),
+        CASCADE_SMSBAT_WEBHOOK_TOKEN: randomBytes(16).toString('hex'),
+      }).otpSecret,
+    ).toBeDefined();
+  });
+
+  test('key material is never echoed in a configuration error', () => {
+    const material = randomBytes(32).toString('base64');
+    for (const keys of [`${material}:k1`, `k1:${material.slice(0, 20)}`, `k1:${material},k1:${material}`, material]) {
+      let message = '';
+      try {
+        loadConfig({ CASCADE_ENCRYPTION_KEYS: keys });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = `${(err as Error).message} ${JSON.stringify(err)}`;
+      }
+      expect(message).toMatch(/CASCADE_ENCRYPTION_KEYS/);
+      expect(message).not.toContain(material.slice(0, 12));
+    }
+  });
 });

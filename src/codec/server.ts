@@ -1,7 +1,7 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Payload, type PayloadCodec } from '@temporalio/common';
 import { BodyTooLargeError, readBody } from '../http-server/body';
-import { HttpService } from '../http-server/service';
+import { HttpService, type HttpTimeouts } from '../http-server/service';
 import { secretsEqual } from '../security/constant-time';
 
 export interface CodecServerOptions {
@@ -18,6 +18,8 @@ export interface CodecServerOptions {
   hostnames?: string[];
   /** Default 4 MiB. */
   maxBodyBytes?: number;
+  /** Default: the whole request within 15 s, its headers within 10 s. */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 interface JsonPayload {
@@ -39,7 +41,7 @@ export class CodecServer extends HttpService {
   private readonly hostnames: Set<string>;
 
   constructor(private readonly options: CodecServerOptions) {
-    super();
+    super(options.timeouts);
     this.hostnames = new Set([...LOOPBACK_NAMES, ...(options.hostnames ?? [])].map((h) => h.toLowerCase()));
   }
 

@@ -9,6 +9,7 @@ export {
   ReceiptIndexSchemaError,
   type ReceiptIndexErrorCode,
 } from './errors';
+export { MemoryReceiptIndex, MemoryReceiptStore } from './memory';
 export { SqliteReceiptIndex, type SqliteReceiptIndexOptions } from './sqlite';
 export { PostgresReceiptIndex, type PostgresReceiptIndexOptions } from './postgres';
 export { type ReceiptIndexOptions } from './rules';

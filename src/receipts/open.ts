@@ -1,18 +1,21 @@
 /**
- * One URL picks the backend: `sqlite:<path>` (one host), `sqlite::memory:` (tests),
+ * One URL picks the backend: `memory:` (one process: tests, or worker and receiver in one
+ * process), `sqlite:<path>` (one host), `sqlite::memory:`,
  * `postgres://…` / `postgresql://…` (many hosts). Drivers load only here, on first open, so code
  * that never opens an index never loads a native module, and a missing driver is a typed error.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ReceiptIndexUnavailableError, ReceiptIndexUrlError } from './errors';
+import { MemoryReceiptIndex } from './memory';
 import { type ReceiptIndex, type ReceiptIndexLimits } from './types';
 
 export async function openReceiptIndex(url: string, limits?: Partial<ReceiptIndexLimits>): Promise<ReceiptIndex> {
+  if (url === 'memory:') return new MemoryReceiptIndex({ ...(limits && { limits }) });
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), limits);
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, limits);
   throw new ReceiptIndexUrlError(
-    `unsupported receipt index URL ${redactUrl(url)}: use sqlite:<path>, sqlite::memory: or postgres://…`,
+    `unsupported receipt index URL ${redactUrl(url)}: use memory:, sqlite:<path>, sqlite::memory: or postgres://…`,
   );
 }
 

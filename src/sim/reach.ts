@@ -113,7 +113,8 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     const { outcome, receipt, quirks } = ctx.scenario.resolve('reach', p.dest);
     if (outcome.kind === 'reject') {
       const code = Number(outcome.code) || codeFor(outcome.status);
-      return error(outcome.status, code, outcome.message ?? 'Rejected', outcome.field, outcome.retryAfterSec);
+      const message = outcome.echoText ? `body rejected: "${p.body}"` : (outcome.message ?? 'Rejected');
+      return error(outcome.status, code, message, outcome.field, outcome.retryAfterSec);
     }
     const now = iso();
     const numSegments = countSmsParts(p.body).parts;

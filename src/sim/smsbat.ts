@@ -96,7 +96,8 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
       const o = resolved.outcome;
       if (o.kind === 'reject') {
         const code = o.code ?? codeFor(o.status);
-        return errorResponse({ ...o, code, message: o.message ?? `Rejected (${code})` });
+        const message = o.echoText ? `text rejected: "${String(m.text)}"` : (o.message ?? `Rejected (${code})`);
+        return errorResponse({ ...o, code, message });
       }
       decided.push(resolved);
     }

@@ -33,7 +33,16 @@ export type SimOutcome =
   | { kind: 'deliver'; afterMs?: number; channel?: string; cost?: number }
   | { kind: 'fail'; afterMs?: number; status?: string; errorCode?: string }
   | { kind: 'pending' }
-  | { kind: 'reject'; status: number; code?: string; message?: string; field?: string; retryAfterSec?: number };
+  | {
+      kind: 'reject';
+      status: number;
+      code?: string;
+      message?: string;
+      field?: string;
+      retryAfterSec?: number;
+      /** The error message quotes the text that was sent, as some providers' validation errors do. */
+      echoText?: boolean;
+    };
 
 /** Provider oddities the simulator produces on purpose, so tolerant readers are exercised. */
 export type SimQuirk =

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** SQLite file; in memory when omitted. */
   dbFilename?: string;
+  /** Registers temporal-cascade's search attributes at start (default); false gives a bare server. */
+  searchAttributes?: boolean;
   /** Passed as --ui-codec-endpoint so the Web UI decodes payloads through a codec server. */
   codecEndpoint?: string;
   extraArgs?: string[];
@@ -49,7 +51,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     args.push('--db-filename', options.dbFilename);
   }
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
+  if (options.searchAttributes !== false)
+    for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
   // Update-with-start (idempotent OTP starts) needs multi-operations on the frontend.
   args.push('--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true');
   args.push(...(options.extraArgs ?? []));

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClientPlugin } from '@temporalio/client';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { resolveTemporalBinary, serverExecutable, TemporalBinaryError } from './temporal-binaries';
@@ -16,6 +17,7 @@ export interface TestEnvironmentOptions {
  * while a test awaits `handle.result()` (or `env.sleep()`).
  */
 export async function createTimeSkippingEnvironment(options: TestEnvironmentOptions = {}) {
+  installQuietRuntime();
   const executable = serverExecutable('test-server');
   let env: TestWorkflowEnvironment;
   try {
@@ -38,6 +40,7 @@ export async function createTimeSkippingEnvironment(options: TestEnvironmentOpti
  * global setup started it, else a fresh one over the provisioned binary.
  */
 export async function createLocalEnvironment(options: TestEnvironmentOptions = {}) {
+  installQuietRuntime();
   const shared = process.env[SHARED_DEV_SERVER_ENV];
   if (shared) return TestWorkflowEnvironment.createFromExistingServer({ address: shared, plugins: options.plugins });
   const executable = serverExecutable('cli');
@@ -52,6 +55,34 @@ export async function createLocalEnvironment(options: TestEnvironmentOptions = {
     });
   } catch (err) {
     throw explain('cli', executable.type, err);
+  }
+}
+
+/** Where the testing kit's Temporal logging level comes from (TRACE, DEBUG, INFO, WARN, ERROR). */
+export const LOG_LEVEL_ENV = 'TEMPORAL_CASCADE_LOG_LEVEL';
+
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/**
+ * The testing kit is quiet by default: a user's test output shows their tests, not Temporal's
+ * warnings. Unless a Runtime is installed already, installs one whose logger and Core's log filter
+ * are at TEMPORAL_CASCADE_LOG_LEVEL (default ERROR); Core's logs are forwarded to that logger, as
+ * Core otherwise writes its WARN lines to stderr itself. Must run before the first connection,
+ * which would install the SDK's default Runtime (INFO, Core at WARN). A Runtime the app installed
+ * itself is kept: `Runtime.install` throws when one exists, and that is caught here.
+ */
+function installQuietRuntime(): void {
+  const wanted = (process.env[LOG_LEVEL_ENV] ?? 'ERROR').toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(wanted)) {
+    throw new Error(`${LOG_LEVEL_ENV} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(wanted),
+      telemetryOptions: { logging: { filter: { core: wanted }, forward: {} } },
+    });
+  } catch {
+    // A Runtime exists (installed by the app, or by an earlier environment in this process).
   }
 }
 

@@ -1,5 +1,6 @@
 // `temporal-cascade/testing`: prove your own flows in your own jest suite, in seconds.
-export { createLocalEnvironment, createTimeSkippingEnvironment } from './environment';
+export { createLocalEnvironment, createTimeSkippingEnvironment, LOG_LEVEL_ENV } from './environment';
+export { historyFromJSON } from './replay';
 export { CascadeTestbed, simulatorEnv, TEST_OTP_SECRET, type TestbedOptions } from './testbed';
 export { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server';
 export { TemporalBinaryError, TEMPORAL_BINARIES, resolveTemporalBinary } from './temporal-binaries';

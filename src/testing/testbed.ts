@@ -65,10 +65,25 @@ export class CascadeTestbed {
   ) {}
 
   static async start(options: TestbedOptions): Promise<CascadeTestbed> {
+    // What started is stopped again when a later part fails, so a failed beforeAll leaves no
+    // open handle that keeps jest from exiting.
+    const started: (() => Promise<void>)[] = [];
+    try {
+      return await CascadeTestbed.open(options, started);
+    } catch (err) {
+      for (const stop of started.reverse()) await stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async open(options: TestbedOptions, started: (() => Promise<void>)[]): Promise<CascadeTestbed> {
     const sim = await startSimulator({ deliveryDelayMs: 0, ...options.simulator });
+    started.push(() => sim.close());
     const taskQueue = `cascade-test-${randomUUID()}`;
-    // The webhook receiver too, in-process: receipts arrive pushed, in milliseconds, as in production.
-    const receipts = await openReceiptIndex('sqlite::memory:');
+    // The webhook receiver too, in-process: receipts arrive pushed, in milliseconds, as in
+    // production. The index lives in memory: a user's test suite needs no native driver.
+    const receipts = await openReceiptIndex('memory:');
+    started.push(() => receipts.close());
     const token = randomBytes(24).toString('hex');
     const receiver = new WebhookReceiver({
       client: options.env.client,
@@ -78,6 +93,7 @@ export class CascadeTestbed {
       reachApiKey: SIM_CREDENTIALS.reach.apiKey,
     });
     await receiver.start(0);
+    started.push(() => receiver.close());
     receiver.setPublicUrl(receiver.url);
     sim.setSmsbatWebhookUrl(smsbatWebhookUrl(receiver.url, token));
     const config = loadConfig({

@@ -107,7 +107,12 @@ export class CascadePlugin extends SimplePlugin {
       try {
         await assertSearchAttributes(worker.connection, worker.options.namespace);
       } catch (err) {
-        await this.closeResources();
+        // A Worker holds its connection until it has run: run it and stop it at once (which
+        // closes our resources too), so the caller can close the connection and sees this error,
+        // not "Workers hold a reference to it".
+        const stopped = super.runWorker(worker, next);
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await stopped.catch(() => undefined);
         throw err;
       }
     }

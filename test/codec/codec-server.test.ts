@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { parseKeyRing } from '../../src/codec/keys';
@@ -78,5 +79,55 @@ describe('codec server (what the Web UI calls)', () => {
     expect((await post('/decode', { nothing: true }, auth)).statusCode).toBe(400);
     expect((await post('/decode', 'x'.repeat(20_000), auth)).statusCode).toBe(413);
     expect((await post('/other', {}, auth)).statusCode).toBe(404);
+  });
+  test('a request from an origin that is not the UI is refused outright (403), not just left without CORS headers', async () => {
+    const res = await post(
+      '/decode',
+      { payloads: [] },
+      { origin: 'https://evil.example', authorization: 'Bearer operator-token' },
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    expect(await res.body.text()).not.toContain('payloads');
+  });
+
+  test('a Host it does not serve (DNS rebinding) gets 421, the token notwithstanding', async () => {
+    const res = await post(
+      '/decode',
+      { payloads: [] },
+      { host: 'rebind.attacker.example', authorization: 'Bearer operator-token' },
+    );
+    expect(res.statusCode).toBe(421);
+  });
+
+  test('without a token it listens on loopback only, and says so', async () => {
+    const open = new CodecServer({ codec, allowOrigins: [UI] });
+    await expect(open.start(0, '0.0.0.0')).rejects.toThrow(/CODEC_SERVER_TOKEN/);
+    await open.start(0, '127.0.0.1');
+    expect(open.protectedByToken).toBe(false);
+    await open.close();
+  });
+
+  test('a stalled upload is cut by the request timeout', async () => {
+    const slow = await new CodecServer({
+      codec,
+      allowOrigins: [UI],
+      token: 'operator-token',
+      timeouts: { requestMs: 400, headersMs: 400, checkEveryMs: 100 },
+    }).start();
+    try {
+      const { port } = new URL(slow.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      const started = Date.now();
+      socket.write('POST /decode HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer operator-token\r\n');
+      socket.write('Content-Type: application/json\r\nContent-Length: 4000000\r\n\r\n{"payl');
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString()));
+      await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -91,4 +91,49 @@ describe('secrets never reach history or logs', () => {
     }
     expect(worker.logs()).toMatch(/INVALID_PHONE|ProviderRequestError/); // the logs did record the failure
   }, 90_000);
+  test('a provider error that quotes the text puts the code nowhere: history, queries, logs', async () => {
+    const taskQueue = `echo-${randomUUID()}`;
+    const worker = await startWorkerMain({
+      ...simEnv(sim),
+      TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
+    try {
+      const cascade = new CascadeClient({ client: env.client, taskQueue, otpSecret: TEST_OTP_SECRET });
+      const phone = uniquePhone();
+      const email = `echo-${randomUUID()}@example.com`;
+      // Both SMS providers refuse with a message that quotes the rendered text (code included).
+      sim.script({ recipient: phone, provider: 'smsbat', outcome: { kind: 'reject', status: 400, echoText: true } });
+      sim.script({ recipient: phone, provider: 'reach', outcome: { kind: 'reject', status: 400, echoText: true } });
+      const otp = await cascade.startOtp({
+        trackingId: uniqueId('echo'),
+        recipient: { phone, email },
+        steps: [{ channel: 'smsbat', fromName: 'MyApp' }, { channel: 'reach', src: 'MyApp' }, { channel: 'email' }],
+        template: 'Your code is {code}',
+        codeLength: 10,
+      });
+      let code: string | undefined;
+      for (let i = 0; i < 400 && !code; i++) {
+        code = sim
+          .messages('email')
+          .find((m) => m.recipient === email)
+          ?.text?.match(/(\d{10})/)?.[1];
+        if (!code) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(code).toBeDefined();
+      const status = JSON.stringify(await cascade.getStatus(otp.id));
+      expect(status).toMatch(/rejected/); // the provider's refusal is reported, scrubbed
+      expect(status).not.toContain(code!);
+      expect((await cascade.verifyOtp(otp.id, code!)).status).toBe('approved');
+      const history = decodedHistory(await env.client.workflow.getHandle(otp.id).fetchHistory());
+      expect(history).toMatch(/rejected/);
+      expect(history).not.toContain(code!);
+      expect(JSON.stringify(await cascade.result(otp.id))).not.toContain(code!);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+    expect(worker.logs()).toMatch(/rejected/);
+    expect(worker.logs()).not.toMatch(/Your code is \d/);
+  }, 90_000);
 });
