@@ -63,6 +63,7 @@ export async function startHarness(
         smsbatToken: HARNESS_WEBHOOK_TOKEN,
         receipts,
         reachApiKey: config.reach!.apiKey,
+        ...(config.smsbat?.currency ? { smsbatCurrency: config.smsbat.currency } : {}),
       }).start(receiverPort)
     : undefined;
   if (publicUrl) sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, HARNESS_WEBHOOK_TOKEN));

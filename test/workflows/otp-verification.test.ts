@@ -53,6 +53,25 @@ describe('otpVerification (dev server, simulator over real sockets)', () => {
     expect(result).toMatchObject({ status: 'approved', verifyAttempts: 1, sends: 1 });
   });
 
+  test('each step tells its provider to give up when the step does: SMSBAT (2 m) ttl ≤ 120, then Reach (3 m)', async () => {
+    const i = input({
+      steps: [
+        { channel: 'smsbat', fromName: 'MyApp', deliveryTimeout: '2m' },
+        { channel: 'reach', src: 'MyApp', deliveryTimeout: '3m' },
+      ],
+    });
+    t.h.sim.script({ recipient: i.recipient.phone!, provider: 'smsbat', outcome: { kind: 'fail' } });
+    const { handle } = await start(i);
+    const code = await codeSentTo(i.recipient.phone!, 2); // the second message: Reach's, after the fallback
+    const [smsbat] = t.h.sim.messages('smsbat').filter((m) => m.recipient === i.recipient.phone);
+    const [reach] = t.h.sim.messages('reach').filter((m) => m.recipient === i.recipient.phone);
+    expect(Number(smsbat.fields.ttl)).toBeGreaterThan(0);
+    expect(Number(smsbat.fields.ttl)).toBeLessThanOrEqual(120);
+    expect(Number(reach.fields.validityPeriod)).toBeGreaterThan(0);
+    expect(Number(reach.fields.validityPeriod)).toBeLessThanOrEqual(180);
+    expect(await verify(handle, code)).toMatchObject({ status: 'approved' });
+  });
+
   test('five wrong codes exhaust the attempts and end the flow', async () => {
     const i = input({ codeLength: 8 });
     const { handle } = await start(i);
