@@ -232,9 +232,9 @@ const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const to = phone();
       const handle = await message(ctx, 'webhook', { recipient: { phone: to }, text, steps: [steps.smsbat()] });
+      // Since 0.2.0 the receiver signals the flow itself (the receipt index): no receiptRouter.
       await expectResult(handle, { status: 'delivered', attempts: ['smsbat:delivered'] });
-      const messageId = ctx.sim.messages('smsbat').find((m) => m.recipient === to)!.messageId;
-      return { '': handle.workflowId, router: `cascade-receipt:smsbat:${messageId}` };
+      return { '': handle.workflowId };
     },
   },
   {
@@ -270,7 +270,8 @@ const SCENARIOS: Scenario[] = [
       const handle = await message(ctx, 'timeout', {
         recipient: { phone: phone('999'), email: 'timeout@example.com' },
         text,
-        steps: [{ ...steps.smsbat('4s'), pollAfter: '1s' }, steps.email()],
+        // The provider keeps trying past the step (no ttl of 4 s), so the step's own timer ends it.
+        steps: [{ ...steps.smsbat('4s'), pollAfter: '1s', providerExpiry: 'flow' as const }, steps.email()],
       });
       await expectResult(handle, { status: 'delivered', attempts: ['smsbat:timed_out', 'email:delivered'] });
       return { '': handle.workflowId };
@@ -307,12 +308,13 @@ const SCENARIOS: Scenario[] = [
   {
     path: 'cancel',
     async run(ctx) {
+      const to = phone('999');
       const handle = await message(ctx, 'cancel', {
-        recipient: { phone: phone('999') },
+        recipient: { phone: to },
         text,
         steps: [steps.smsbat('1m'), steps.reach()],
       });
-      await until(() => ctx.sim.messages('smsbat').some((m) => m.trackingKey?.startsWith(handle.workflowId)), 'send');
+      await until(() => ctx.sim.messages('smsbat').some((m) => m.recipient === to), 'send');
       await new Promise((r) => setTimeout(r, 500));
       await handle.signal(cancelSignal, { reason: 'recorded' });
       await expectResult(handle, { status: 'canceled' });
@@ -330,7 +332,8 @@ const SCENARIOS: Scenario[] = [
         recipient: { phone: to },
         text,
         steps: [
-          { ...steps.smsbat('3s'), pollAfter: '10s' },
+          // The late receipt needs a provider that still delivers after the step: the flow's expiry.
+          { ...steps.smsbat('3s'), pollAfter: '10s', providerExpiry: 'flow' as const },
           { ...steps.reach('1m'), pollAfter: '30s' },
         ],
       });
