@@ -10,6 +10,8 @@ describe('bench harness (tiny)', () => {
       webhookBurst: 8,
       inFlight: 4,
       bulk: 300,
+      bulkWebhooks: 200,
+      indexOps: 200,
       address: process.env[SHARED_DEV_SERVER_ENV],
     });
     expect(Object.keys(report.sections)).toEqual([
@@ -21,6 +23,9 @@ describe('bench harness (tiny)', () => {
       'webhook load',
       'in flight',
       'bulk',
+      'bulk with webhooks',
+      'receipt index (SQLite)',
+      'receipt index (PostgreSQL)',
     ]);
     for (const [section, figures] of Object.entries(report.sections)) {
       for (const [name, value] of Object.entries(figures)) {
@@ -38,7 +43,9 @@ describe('bench harness (tiny)', () => {
       rejected400: 2,
       flowsDelivered: 2,
     });
-    expect(report.targets).toHaveLength(5);
+    expect(report.sections['bulk with webhooks']).toMatchObject({ messages: 200, delivered: 200 });
+    expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
+    expect(report.targets).toHaveLength(9);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });
