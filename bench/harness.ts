@@ -17,6 +17,7 @@ import { startPostgres } from '../test/support/postgres';
 import { measureBulk } from './scenarios/bulk';
 import { measureBulkWebhooks } from './scenarios/bulk-webhooks';
 import { measureReceiptIndex } from './scenarios/receipt-index';
+import { measureUnknownFlood } from './scenarios/unknown-flood';
 import { measureInFlight } from './scenarios/in-flight';
 import { percentile, ratio, runConcurrently } from './stats';
 
@@ -35,6 +36,8 @@ export interface BenchOptions {
   bulkWebhooks?: number;
   /** Claims and routes timed against each receipt-index backend (PostgreSQL when its binaries exist). */
   indexOps?: number;
+  /** Token-valid receipts for invented message ids, posted while legitimate flows run (last). */
+  flood?: number;
   /** An existing Temporal server; a fresh dev server when absent (on a SQLite file when `inFlight`). */
   address?: string;
   log?: (line: string) => void;
@@ -109,7 +112,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const activityStartedAt = new Map<string, number>();
     const { worker, close } = await createCascadeWorker({
       config,
-      plugin: { receiptIndex: receipts },
+      // No abuse limits, in the workflow as in the client below: the bench measures delivery, and
+      // its OTP flows share one prefix and country, whose guards would serialise them.
+      plugin: { receiptIndex: receipts, limits: false },
       workflowBundle: { code },
       worker: {
         activities: {
@@ -233,8 +238,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       });
       let text: string | undefined;
       // Not tighter: 50 readers scanning thousands of messages would starve the in-process worker.
-      while (!(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text))
+      for (
+        const until = Date.now() + 120_000;
+        !(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text);
+      ) {
+        if (Date.now() > until) throw new Error(`OTP: no code reached ${to} within 2 minutes (flow ${id})`);
         await new Promise((r) => setTimeout(r, 50));
+      }
       const t0 = Date.now();
       const verdict = await cascade.verifyOtp(id, /(\d{6})/.exec(text)![1]);
       verifyLatency.push(Date.now() - t0);
@@ -394,6 +404,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
     }
 
+    // 11. Last (it fills the receiver's park): a flood of receipts for ids nobody claimed.
+    if (options.flood) {
+      log(`unknown-id flood: ${options.flood} token-valid receipts for invented ids, legitimate flows beside them…`);
+      sections['unknown-id flood'] = await measureUnknownFlood(
+        { client, cascade, taskQueue, publicUrl, token: TOKEN, phone: (i) => phone(8, i) },
+        options.flood,
+        concurrency,
+      );
+    }
+
     const happy = sections['happy path'];
     const targets = [
       {
@@ -429,6 +449,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           value: flight.rssPerCachedFlowMB,
           target: '≤ 0.5',
           met: flight.rssPerCachedFlowMB <= 0.5,
+        },
+      );
+    }
+    const flood = sections['unknown-id flood'];
+    if (flood) {
+      targets.push(
+        {
+          name: 'unknown-id flood: running workflows after − before',
+          value: flood.runningWorkflowsAfter - flood.runningWorkflowsBefore,
+          target: '≤ 0',
+          met: flood.runningWorkflowsAfter <= flood.runningWorkflowsBefore,
+        },
+        {
+          name: 'unknown-id flood: legitimate p50 during / idle',
+          value: flood.legitimateP50DuringVsIdle,
+          target: '≤ 2',
+          met: flood.legitimateP50DuringVsIdle <= 2,
         },
       );
     }

@@ -26,6 +26,7 @@ interface Batch {
  */
 export class ReceiptDelivery {
   private readonly seen = new Map<string, true>();
+  private readonly sending = new Map<string, Promise<Forwarded>>();
   private readonly batches = new Map<string, Batch>();
 
   constructor(private readonly client: Client) {}
@@ -33,14 +34,33 @@ export class ReceiptDelivery {
   async toFlow(workflowId: string, status: DeliveryStatus): Promise<Forwarded> {
     const key = `${status.provider}:${status.providerMessageId}:${status.rawStatus.toLowerCase()}`;
     const settled = status.state === 'delivered' || status.state === 'failed';
-    if (settled && this.seen.has(key)) return 'duplicate';
+    if (!settled) return this.signal(workflowId, status);
+    if (this.seen.has(key)) return 'duplicate';
+    // A replay that arrives while the first copy is still being signalled waits for it (and fails
+    // with it, so the provider retries): concurrent copies must not each reach the flow.
+    const pending = this.sending.get(key);
+    if (pending) {
+      await pending;
+      return 'duplicate';
+    }
+    const sent = this.signal(workflowId, status);
+    this.sending.set(key, sent);
+    try {
+      const result = await sent;
+      if (result === 'forwarded') this.remember(key);
+      return result;
+    } finally {
+      this.sending.delete(key);
+    }
+  }
+
+  private async signal(workflowId: string, status: DeliveryStatus): Promise<Forwarded> {
     try {
       await this.client.workflow.getHandle(workflowId).signal(receiptSignal, status);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return 'closed';
       throw err;
     }
-    if (settled) this.remember(key);
     return 'forwarded';
   }
 

@@ -12,6 +12,7 @@ describe('bench harness (tiny)', () => {
       bulk: 300,
       bulkWebhooks: 200,
       indexOps: 200,
+      flood: 30,
       address: process.env[SHARED_DEV_SERVER_ENV],
     });
     expect(Object.keys(report.sections)).toEqual([
@@ -26,6 +27,7 @@ describe('bench harness (tiny)', () => {
       'bulk with webhooks',
       'receipt index (SQLite)',
       'receipt index (PostgreSQL)',
+      'unknown-id flood',
     ]);
     for (const [section, figures] of Object.entries(report.sections)) {
       for (const [name, value] of Object.entries(figures)) {
@@ -45,7 +47,8 @@ describe('bench harness (tiny)', () => {
     });
     expect(report.sections['bulk with webhooks']).toMatchObject({ messages: 200, delivered: 200 });
     expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
-    expect(report.targets).toHaveLength(9);
+    expect(report.sections['unknown-id flood']).toMatchObject({ unknownReceipts: 30, answered200Parked: 30 });
+    expect(report.targets).toHaveLength(11);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });
