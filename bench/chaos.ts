@@ -1,7 +1,9 @@
 /**
  * `npm run chaos`: flows keep their promises while the worker is SIGKILLed every few seconds and
- * the providers fail 30% of requests (5xx, 429, hangs, resets). Prints counts; writes
- * bench/results/chaos.json. Size: CHAOS_FLOWS (default 500).
+ * the providers fail 30% of requests (5xx, 429, hangs, resets), with receipts pushed to the webhook
+ * receiver (SMSBAT webhooks and Reach callbacks through the receipt index the workers write; status
+ * polls as the safety net). Prints counts; writes bench/results/chaos.json. Size: CHAOS_FLOWS
+ * (default 500).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
-import { startSimulator } from '../src/sim/server';
-import { startDevServer } from '../src/testing/dev-server';
+import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
+import { openReceiptIndex } from '../src/receipts/open';
+import { freePort, startDevServer } from '../src/testing/dev-server';
 import { simulatorEnv } from '../src/testing/testbed';
+import { WebhookReceiver } from '../src/webhooks/receiver';
+import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { startWorkerMain } from '../test/support/worker-main';
 import { runConcurrently } from './stats';
 
@@ -35,14 +40,33 @@ async function main(): Promise<void> {
     ).code,
   );
   const taskQueue = `chaos-${randomUUID()}`;
+  // The receiver lives in this process (it is not what is being killed); the killed workers and
+  // it share the receipt index file, as a worker and a receiver on one host do.
+  const token = `chaos-${randomUUID()}`;
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const indexUrl = `sqlite:${join(tmpdir(), `chaos-${randomUUID()}`, 'receipts.sqlite')}`;
   const env = {
     ...simulatorEnv(sim),
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     CASCADE_WORKFLOW_BUNDLE: bundle,
     PROVIDER_TIMEOUT_MS: '2000',
+    CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
+    CASCADE_SMSBAT_WEBHOOK_TOKEN: token,
+    CASCADE_RECEIPT_INDEX: indexUrl,
   };
   const connection = await Connection.connect({ address: server.address });
+  const receipts = await openReceiptIndex(indexUrl);
+  const receiver = await new WebhookReceiver({
+    client: new Client({ connection }),
+    publicUrl,
+    smsbatToken: token,
+    receipts,
+    reachApiKey: SIM_CREDENTIALS.reach.apiKey,
+    metricsToken: token,
+  }).start(port);
+  sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, token));
   const cascade = new CascadeClient({ client: new Client({ connection }), taskQueue, limits: false });
 
   // 30% of provider requests fail; every 20th recipient is refused with 400 (never to be retried).
@@ -132,6 +156,10 @@ async function main(): Promise<void> {
       }
     }
   }
+  const metrics = (await (
+    await fetch(`${publicUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+  ).json()) as { receipts: Record<string, number> };
+  const statusGets = sim.requests().filter((r) => r.method === 'GET').length;
   const statuses = [...outcomes.values()];
   const report = {
     at: new Date().toISOString(),
@@ -145,10 +173,17 @@ async function main(): Promise<void> {
     duplicateSendsWithoutAKillInside: duplicatesWithoutKill,
     provider400sRetried: retried400,
     provider400sRetriedWithoutAKillInside: retried400WithoutKill,
+    receiptsForwardedByReceiver: Object.entries(metrics.receipts)
+      .filter(([k]) => k.endsWith('.forwarded'))
+      .reduce((n, [, v]) => n + v, 0),
+    receiverCounts: metrics.receipts,
+    statusGets,
   };
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(join(__dirname, 'results', 'chaos.json'), JSON.stringify(report, null, 2));
+  await receiver.close();
+  await receipts.close();
   await connection.close();
   await sim.close();
   await server.stop();
