@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
 import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
@@ -110,9 +111,11 @@ export class CascadePlugin extends SimplePlugin {
         // A Worker holds its connection until it has run: run it and stop it at once (which
         // closes our resources too), so the caller can close the connection and sees this error,
         // not "Workers hold a reference to it".
-        const stopped = super.runWorker(worker, next);
+        const stopped = super.runWorker(worker, next).catch(() => undefined);
+        // Another plugin's runWorker may start it a moment later than synchronously.
+        for (let i = 0; i < 100 && worker.getState() === 'INITIALIZED'; i++) await delay(10);
         if (worker.getState() === 'RUNNING') worker.shutdown();
-        await stopped.catch(() => undefined);
+        await Promise.race([stopped, delay(10_000, undefined, { ref: false })]);
         throw err;
       }
     }
