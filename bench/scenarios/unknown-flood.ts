@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type Client } from '@temporalio/client';
 import { type CascadeClient } from '../../src/client';
@@ -42,28 +43,16 @@ export async function measureUnknownFlood(
   const runningBefore = await running();
 
   const url = smsbatWebhookUrl(ctx.publicUrl, ctx.token);
-  const statuses: Record<number, number> = {};
+  // The flood comes from a process of its own, as an attacker's would: posting from this process
+  // would put its 50 concurrent requests on the event loop of the bench's in-process worker.
   let flooding = true;
-  const flood = runConcurrently(receipts, concurrency, async () => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        messageId: randomUUID(),
-        deliverystatus: 'delivered',
-        timestamp: new Date().toISOString(),
-        cost: 0.05,
-      }),
-    });
-    await res.arrayBuffer();
-    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-  }).finally(() => (flooding = false));
+  const flood = floodFromChild(url, receipts, concurrency).finally(() => (flooding = false));
   const during: number[] = [];
   // Legitimate flows for as long as the flood lasts (at least the same number as idle).
   for (let i = legit; flooding || during.length < legit; i += 4) {
     await runConcurrently(4, 4, async (j) => void during.push(await deliverOne(i + j)));
   }
-  const floodMs = await flood;
+  const { ms: floodMs, statuses } = await flood;
   await new Promise((r) => setTimeout(r, 1500));
   const runningAfter = await running();
   return {
@@ -78,4 +67,44 @@ export async function measureUnknownFlood(
     legitimateP50DuringVsIdle: ratio(percentile(during, 50), percentile(idle, 50)),
     legitimateFlowsDuring: during.length,
   };
+}
+
+/** Posts `count` receipts for invented ids from a child process; resolves with its counts. */
+function floodFromChild(
+  url: string,
+  count: number,
+  concurrency: number,
+): Promise<{ ms: number; statuses: Record<number, number> }> {
+  const script = `
+    const { randomUUID } = require('node:crypto');
+    const [url, count, concurrency] = [process.env.FLOOD_URL, Number(process.argv[1]), Number(process.argv[2])];
+    const statuses = {};
+    let next = 0;
+    const started = Date.now();
+    const one = async () => {
+      while (next++ < count) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ messageId: randomUUID(), deliverystatus: 'delivered', timestamp: new Date().toISOString(), cost: 0.05 }),
+        });
+        await res.arrayBuffer();
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      }
+    };
+    Promise.all(Array.from({ length: concurrency }, one)).then(() => console.log(JSON.stringify({ ms: Date.now() - started, statuses })));
+  `;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script, String(count), String(concurrency)], {
+      // The URL holds the webhook token: through the environment, not the process arguments.
+      env: { ...process.env, FLOOD_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`flood process exited ${code}`)),
+    );
+  });
 }
