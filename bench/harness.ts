@@ -415,87 +415,36 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
 
     const happy = sections['happy path'];
-    const targets = [
-      {
-        name: 'happy-path throughput / engine',
-        value: happy.throughputVsEngine,
-        target: '≥ 0.6',
-        met: happy.throughputVsEngine >= 0.6,
-      },
-      {
-        name: 'happy-path history events per flow',
-        value: happy.historyEventsPerFlow,
-        target: '≤ 12',
-        met: happy.historyEventsPerFlow <= 12,
-      },
-      {
-        name: 'workflows per single-message flow',
-        value: happy.workflowsPerFlow,
-        target: '= 1',
-        met: happy.workflowsPerFlow === 1,
-      },
+    const targets: Target[] = [
+      atLeast('happy-path throughput / engine', happy.throughputVsEngine, 0.6),
+      atMost('happy-path history events per flow', happy.historyEventsPerFlow, 12),
+      exactly('workflows per single-message flow', happy.workflowsPerFlow, 1),
     ];
     const flight = sections['in flight'];
     if (flight) {
       targets.push(
-        {
-          name: 'worker RSS with all flows in flight, MB',
-          value: flight.workerRssPeakMB,
-          target: '≤ 256',
-          met: flight.workerRssPeakMB <= 256,
-        },
-        {
-          name: 'worker RSS per cached flow, MB (upper bound)',
-          value: flight.rssPerCachedFlowMB,
-          target: '≤ 0.5',
-          met: flight.rssPerCachedFlowMB <= 0.5,
-        },
+        atMost('worker RSS with all flows in flight, MB', flight.workerRssPeakMB, 256),
+        atMost('worker RSS per cached flow, MB (upper bound)', flight.rssPerCachedFlowMB, 0.5),
       );
     }
     const flood = sections['unknown-id flood'];
     if (flood) {
       targets.push(
-        {
-          name: 'unknown-id flood: running workflows after − before',
-          value: flood.runningWorkflowsAfter - flood.runningWorkflowsBefore,
-          target: '≤ 0',
-          met: flood.runningWorkflowsAfter <= flood.runningWorkflowsBefore,
-        },
-        {
-          name: 'unknown-id flood: legitimate p50 during / idle',
-          value: flood.legitimateP50DuringVsIdle,
-          target: '≤ 2',
-          met: flood.legitimateP50DuringVsIdle <= 2,
-        },
+        atMost(
+          'unknown-id flood: running workflows after − before',
+          flood.runningWorkflowsAfter - flood.runningWorkflowsBefore,
+          0,
+        ),
+        atMost('unknown-id flood: legitimate p50 during / idle', flood.legitimateP50DuringVsIdle, 2),
       );
     }
     const hooks = sections['bulk with webhooks'];
     if (hooks) {
       targets.push(
-        {
-          name: 'bulk with webhooks: workflows per message',
-          value: hooks.workflowsPerMessage,
-          target: '≈ 0 (< 0.01)',
-          met: hooks.workflowsPerMessage < 0.01,
-        },
-        {
-          name: 'bulk with webhooks: final statuses by webhook',
-          value: hooks.finalStatusesByWebhookShare,
-          target: '≥ 0.99',
-          met: hooks.finalStatusesByWebhookShare >= 0.99,
-        },
-        {
-          name: 'bulk with webhooks: status GETs per 100 messages',
-          value: hooks.statusGetsPer100Messages,
-          target: '≤ 1',
-          met: hooks.statusGetsPer100Messages <= 1,
-        },
-        {
-          name: 'bulk with webhooks: last receipt → complete, s',
-          value: hooks.lastReceiptToCompleteMs / 1000,
-          target: '≤ 30',
-          met: hooks.lastReceiptToCompleteMs <= 30_000,
-        },
+        atMost('bulk with webhooks: workflows per message', hooks.workflowsPerMessage, 0.01),
+        atLeast('bulk with webhooks: final statuses by webhook', hooks.finalStatusesByWebhookShare, 0.99),
+        atMost('bulk with webhooks: status GETs per 100 messages', hooks.statusGetsPer100Messages, 1),
+        atMost('bulk with webhooks: last receipt → complete, s', hooks.lastReceiptToCompleteMs / 1000, 30),
       );
     }
     return {
@@ -509,6 +458,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
 }
+
+type Target = BenchReport['targets'][number];
+const atMost = (name: string, value: number, limit: number): Target => ({
+  name,
+  value,
+  target: `≤ ${limit}`,
+  met: value <= limit,
+});
+const exactly = (name: string, value: number, wanted: number): Target => ({
+  name,
+  value,
+  target: `= ${wanted}`,
+  met: value === wanted,
+});
+const atLeast = (name: string, value: number, limit: number): Target => ({
+  name,
+  value,
+  target: `≥ ${limit}`,
+  met: value >= limit,
+});
 
 export function formatReport(report: BenchReport): string {
   const lines = [

@@ -24,6 +24,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDevServer } from '../src/testing/dev-server';
+import { requireTemporalBinary } from '../src/testing/temporal-binaries';
 
 const repo = resolve(__dirname, '..');
 const appTemplate = join(repo, 'test/consumer/app');
@@ -238,7 +239,7 @@ async function consumerApp(sdk: string, tarball: string, bareServer: string): Pr
     const temporalEnv = { TEMPORAL_ADDRESS: bareServer, TEMPORAL_NAMESPACE: namespace };
     await step(
       `[${sdk}] create namespace ${namespace}`,
-      process.env.TEMPORAL_CLI!,
+      requireTemporalBinary('cli'),
       ['operator', 'namespace', 'create', '--address', bareServer, '--namespace', namespace],
       dir,
     );
@@ -296,8 +297,6 @@ async function main(): Promise<void> {
     console.log(`  ${packed!.entryCount} files in ${packed!.filename}`);
 
     server = await startDevServer({ searchAttributes: false });
-    const { requireTemporalBinary } = await import('../src/testing/temporal-binaries');
-    process.env.TEMPORAL_CLI = requireTemporalBinary('cli');
     for (const sdk of sdkVersions) await consumerApp(sdk, tarball, server.address);
     console.log(
       `\nconsumer app passed on SDK ${sdkVersions.join(', ')} in ${((Date.now() - started) / 1000).toFixed(0)} s`,

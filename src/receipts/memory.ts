@@ -87,6 +87,11 @@ export class MemoryReceiptIndex implements ReceiptIndex {
     return { kind: 'parked' };
   }
 
+  async release(receipt: DeliveryStatus): Promise<void> {
+    const row = this.rows.get(keyOf(receipt.provider, receipt.providerMessageId));
+    if (row?.lastSettled === receipt.rawStatus) delete row.lastSettled;
+  }
+
   async expire(now = this.now()): Promise<number> {
     let removed = 0;
     for (const [key, row] of this.rows) {

@@ -111,6 +111,10 @@ export class PostgresReceiptIndex implements ReceiptIndex {
     return owner ? { kind: 'owner', owner, duplicate: rows[0].last_route_duplicate } : { kind: 'parked' };
   }
 
+  async release(receipt: DeliveryStatus): Promise<void> {
+    await this.pool.query(this.sql.release, [receipt.provider, receipt.providerMessageId, receipt.rawStatus]);
+  }
+
   async expire(now = this.now()): Promise<number> {
     // Bounded batches: each DELETE holds its row locks briefly, so claims and routes barely wait.
     let removed = 0;
@@ -212,6 +216,8 @@ function statements(table: string) {
     expire: `
       DELETE FROM ${t} WHERE (provider, message_id) IN
         (SELECT provider, message_id FROM ${t} WHERE expires_at <= $1::bigint LIMIT $2::int FOR UPDATE SKIP LOCKED)`,
+
+    release: `UPDATE ${t} SET last_settled = NULL WHERE provider = $1 AND message_id = $2 AND last_settled = $3`,
 
     stats: `
       SELECT coalesce(sum(jsonb_array_length(receipts)) FILTER (WHERE workflow_id IS NULL), 0) AS parked,

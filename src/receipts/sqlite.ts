@@ -127,6 +127,10 @@ export class SqliteReceiptIndex implements ReceiptIndex {
     return decision;
   }
 
+  async release(receipt: DeliveryStatus): Promise<void> {
+    this.sql.release.run(receipt.provider, receipt.providerMessageId, receipt.rawStatus);
+  }
+
   async expire(now = this.now()): Promise<number> {
     // One transaction per batch, so routes and claims wait for one batch at most.
     const batch = this.db.transaction(() => this.sql.expire.run(now).changes);
@@ -182,6 +186,9 @@ function statements(db: BetterSqlite3.Database) {
        ON CONFLICT (provider, message_id) DO UPDATE SET parked = excluded.parked, expires_at = excluded.expires_at`,
     ),
     settle: db.prepare('UPDATE cascade_receipts SET last_settled = ? WHERE provider = ? AND message_id = ?'),
+    release: db.prepare(
+      'UPDATE cascade_receipts SET last_settled = NULL WHERE provider = ? AND message_id = ? AND last_settled = ?',
+    ),
     parkedIds: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM cascade_receipts WHERE workflow_id IS NULL'),
     expire: db.prepare(
       `DELETE FROM cascade_receipts WHERE rowid IN

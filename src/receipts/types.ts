@@ -49,6 +49,11 @@ export interface ReceiptIndex {
    * time with the same raw status answers `duplicate: true`.
    */
   route(receipt: DeliveryStatus): Promise<RouteDecision>;
+  /**
+   * Undoes what `route` recorded for a settled receipt whose forwarding to its owner failed, so
+   * the provider's retry of it is forwarded instead of being taken for a duplicate.
+   */
+  release(receipt: DeliveryStatus): Promise<void>;
   /** Removes claims older than `claimTtlMs` and parked receipts older than `parkTtlMs`. */
   expire(now?: number): Promise<number>;
   stats(): Promise<ReceiptIndexStats>;

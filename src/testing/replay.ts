@@ -22,6 +22,11 @@ export function historyFromJSON(history: unknown): History {
   } catch (err) {
     if (!(err instanceof TypeError) || err.message !== 'type must be a Type') throw err;
   }
+  return historyFromJSONWithProtoProtobuf(history);
+}
+
+/** The fallback on its own (exported for its test): protojson of @temporalio/proto's protobufjs. */
+export function historyFromJSONWithProtoProtobuf(history: unknown): History {
   const { fromJson, historyType } = (ownProtobuf ??= loadOwnProtobuf());
   const loaded = fromJson(historyType, fixHistory(history), { ignoreUnknownFields: true });
   if (loaded === null) throw new TypeError('Invalid history');

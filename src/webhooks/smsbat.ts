@@ -1,7 +1,7 @@
 import { type IncomingMessage } from 'node:http';
 import { ProviderError } from '../providers/errors';
 import { parseSmsbatWebhook } from '../providers/smsbat/client';
-import { type ReceiptIndex } from '../receipts/types';
+import { type ReceiptIndex, type ReceiptOwner } from '../receipts/types';
 import { secretsEqual } from '../security/constant-time';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ReceiptDelivery } from './delivery';
@@ -69,16 +69,25 @@ async function route(status: DeliveryStatus, deps: SmsbatDeps): Promise<string> 
   if (decision.kind === 'parked') return count(deps, 'parked');
   if (decision.kind === 'full') return count(deps, 'park_full');
   if (decision.duplicate) return count(deps, 'duplicate');
-  const { owner } = decision;
-  if (owner.kind === 'flow') return count(deps, await deps.delivery.toFlow(owner.workflowId, status));
-  if (status.state !== 'delivered' && status.state !== 'failed') return count(deps, 'not_final');
+  try {
+    return count(deps, await forward(decision.owner, status, deps));
+  } catch (err) {
+    // Not in Temporal: the index must not take the provider's retry (after our 503) for a duplicate.
+    await deps.receipts.release(status).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function forward(owner: ReceiptOwner, status: DeliveryStatus, deps: SmsbatDeps): Promise<string> {
+  if (owner.kind === 'flow') return deps.delivery.toFlow(owner.workflowId, status);
+  if (status.state !== 'delivered' && status.state !== 'failed') return 'not_final';
   const forwarded = await deps.delivery.toBulk(owner.workflowId, {
     slot: owner.slot,
     providerMessageId: status.providerMessageId,
     state: status.state,
     rawStatus: status.rawStatus,
   });
-  return count(deps, forwarded === 'forwarded' ? 'forwarded_bulk' : forwarded);
+  return forwarded === 'forwarded' ? 'forwarded_bulk' : forwarded;
 }
 
 function count(deps: SmsbatDeps, outcome: string): string {

@@ -82,6 +82,19 @@ export function describeReceiptIndexContract(newStore: () => Promise<ReceiptStor
     expect(await index.route(receipt('m1', 'delivered'))).toMatchObject({ kind: 'owner', duplicate: true });
   });
 
+  it('forgets a settled receipt whose forwarding failed, so its retry is forwarded, on another connection too', async () => {
+    const store = await newStore();
+    const [receiver, retrier] = [await open({}, store), await open({}, store)];
+    await claimOne(receiver, 'm1', flow('wf-1'));
+    expect(await receiver.route(receipt('m1', 'delivered'))).toMatchObject({ duplicate: false });
+    await receiver.release(receipt('m1', 'delivered'));
+    expect(await retrier.route(receipt('m1', 'delivered'))).toMatchObject({ kind: 'owner', duplicate: false });
+    expect(await retrier.route(receipt('m1', 'delivered'))).toMatchObject({ duplicate: true });
+    // Releasing another status than the one recorded changes nothing.
+    await retrier.release(receipt('m1', 'failed', 'undeliverable'));
+    expect(await retrier.route(receipt('m1', 'delivered'))).toMatchObject({ duplicate: true });
+  });
+
   it('does not mark a different settled status or a repeated pending status as a duplicate', async () => {
     const index = await open();
     await claimOne(index, 'm1', flow('wf-1'));

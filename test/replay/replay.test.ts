@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { historyFromJSON } from '../../src/testing/replay';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { encryptedDataConverter } from '../../src/codec/data-converter';
 import { parseKeyRing } from '../../src/codec/keys';

@@ -24,8 +24,16 @@ describe('receipts for unknown message ids (token-valid flood)', () => {
   const counter: WorkflowClientInterceptor = {
     start: (input, next) => (calls.push(`start ${input.workflowType}`), next(input)),
     signalWithStart: (input, next) => (calls.push(`signalWithStart ${input.workflowType}`), next(input)),
-    signal: (input, next) => (calls.push(`signal ${input.signalName}`), next(input)),
+    signal: (input, next) => {
+      calls.push(`signal ${input.signalName}`);
+      if (failNextSignal) {
+        failNextSignal = false;
+        throw new Error('Temporal unavailable (injected)');
+      }
+      return next(input);
+    },
   };
+  let failNextSignal = false;
 
   beforeAll(async () => {
     env = await createLocalEnvironment();
@@ -110,5 +118,20 @@ describe('receipts for unknown message ids (token-valid flood)', () => {
     expect(longStatus.status).toBe(400);
     expect(longStatus.json.field).toBe('deliverystatus');
     expect((await receipts.stats()).parked).toBe(parkedBefore);
+  });
+  test('a receipt Temporal did not take is answered 503, and the provider’s retry is forwarded, not dropped as a duplicate', async () => {
+    await receipts.claim('smsbat', [
+      { messageId: 'retried-1', owner: { kind: 'flow', workflowId: 'deliver:nobody-2' } },
+    ]);
+    calls.length = 0;
+    failNextSignal = true;
+    const first = await post(receipt('retried-1'));
+    expect(first.status).toBe(503);
+    const retry = await post(receipt('retried-1'));
+    expect(retry.status).toBe(200);
+    expect(retry.json.result).not.toBe('duplicate');
+    expect(calls).toEqual(['signal receipt', 'signal receipt']);
+    // Once it is in Temporal, a further copy is the duplicate.
+    expect((await post(receipt('retried-1'))).json.result).toBe('duplicate');
   });
 });
