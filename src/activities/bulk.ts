@@ -1,9 +1,10 @@
 import { Context, log } from '@temporalio/activity';
 import { type BatchResult, type ChannelAdapter } from '../channels';
+import { type BulkMessage } from '../shared/schemas';
 import { type BulkMessageState } from '../shared/types';
 import { readBulkSource } from './bulk-source';
 import { type ActivityDeps } from './deps';
-import { toActivityFailure } from './failures';
+import { scrub, toActivityFailure, withRecipients, type Redaction } from './failures';
 import {
   type BulkSource,
   type CheckBulkStatusesInput,
@@ -43,8 +44,10 @@ export function createBulkActivities(deps: ActivityDeps) {
           })
         : [];
       const retryable = results.filter((r) => !r.ok && r.error.retryable);
-      if (results.length > 0 && retryable.length === results.length) throw (retryable[0] as { error: Error }).error;
-      const states = results.map((r, i) => stateOf(messages[i].id, r));
+      if (results.length > 0 && retryable.length === results.length) {
+        throw toActivityFailure((retryable[0] as { error: Error }).error, redactionOf(messages));
+      }
+      const states = results.map((r, i) => stateOf(messages[i], r));
       const receiptsPushed = await claimBatch(deps, channel, states, input.slot ?? 0);
       return { states, receiptsPushed };
     } catch (err) {
@@ -82,16 +85,22 @@ export function createBulkActivities(deps: ActivityDeps) {
   return { sendBulkBatch, checkBulkStatuses, countBulkSource };
 }
 
-function stateOf(id: string, r: BatchResult): BulkMessageState {
+function stateOf(message: BulkMessage, r: BatchResult): BulkMessageState {
+  const { id } = message;
   if (r.ok) return { id, providerMessageId: r.providerMessageId, state: 'pending' };
   // Refused as sent (400): this message is invalid at the provider; anything else failed it.
   const refused = r.error.kind === 'invalid_request';
-  return { id, state: refused ? 'invalid' : 'failed', error: errorSummary(r.error) };
+  return { id, state: refused ? 'invalid' : 'failed', error: errorSummary(r.error, redactionOf([message])) };
 }
 
-/** The provider's code and field, and its words (a campaign's texts are its own, not secrets). */
-function errorSummary(error: { code?: string; field?: string; message: string }): string {
-  return [error.code, error.field && `field ${error.field}`, error.message].filter(Boolean).join(': ');
+/** A campaign's texts are its own, but its recipients' numbers are personal data: both scrubbed. */
+function redactionOf(messages: BulkMessage[]): Redaction {
+  return withRecipients({ secrets: messages.map((m) => m.text) }, ...messages.map((m) => ({ phone: m.phone })));
+}
+
+/** The provider's code and field, and its words with the message's text and number taken out. */
+function errorSummary(error: { code?: string; field?: string; message: string }, redact: Redaction): string {
+  return [error.code, error.field && `field ${error.field}`, scrub(error.message, redact)].filter(Boolean).join(': ');
 }
 
 /** Records the batch's ids for the chunk; true when the receiver will push their receipts. */

@@ -9,8 +9,9 @@ import { ProviderError } from '../providers/errors';
  *
  * What a provider says back can quote what we sent — the message text, an OTP code — and the
  * failure goes to workflow history, to the `status`/`state` queries and to the worker's log. So
- * its message is scrubbed of `secrets` (the rendered text, the code) and, when `digits` is set
- * (OTP sends), of every run of four or more digits; the provider's code and field stay.
+ * its message is scrubbed of `secrets` (the rendered text, the code, the recipient's addresses) and,
+ * when `digits` is set (OTP sends), of every run of four or more digits; the provider's code and
+ * field stay.
  */
 export function toActivityFailure(err: unknown, redact: Redaction = {}): unknown {
   if (err instanceof ChannelNotConfiguredError) return notConfigured(err.channel);
@@ -28,6 +29,20 @@ export function toActivityFailure(err: unknown, redact: Redaction = {}): unknown
 export interface Redaction {
   secrets?: (string | undefined)[];
   digits?: boolean;
+}
+
+/**
+ * A recipient's addresses as providers quote them back (`Invalid phone 380501234567`, `550
+ * <ann@example.com>: no such user`): personal data, kept out of history and logs like the text.
+ */
+export function recipientSecrets(recipient: { phone?: string; email?: string }): string[] {
+  const { phone, email } = recipient;
+  return [phone, phone?.replace(/^\+/, ''), email].filter((s): s is string => Boolean(s));
+}
+
+/** The same redaction, also of these recipients' addresses. */
+export function withRecipients(redact: Redaction, ...recipients: { phone?: string; email?: string }[]): Redaction {
+  return { ...redact, secrets: [...(redact.secrets ?? []), ...recipients.flatMap(recipientSecrets)] };
 }
 
 export function scrub(text: string, { secrets = [], digits = false }: Redaction): string {

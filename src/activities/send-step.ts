@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { type ChannelAdapter } from '../channels';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
-import { toActivityFailure } from './failures';
+import { toActivityFailure, withRecipients } from './failures';
 import { currentFlow, renderContent } from './render';
 import { type SendStepInput, type SendStepResult } from './types';
 
@@ -22,11 +22,12 @@ export function createSendStep(deps: ActivityDeps) {
   return async function sendStep(input: SendStepInput): Promise<SendStepResult> {
     const flow = currentFlow();
     const { step, recipient, idempotencyKey } = input;
-    let redact = {};
+    // The recipient is known before anything is rendered: its addresses are scrubbed whatever fails.
+    let redact = withRecipients({}, recipient);
     try {
       const channel = deps.channels.get(step.channel);
       const rendered = renderContent(input.content, flow, deps.otp);
-      redact = rendered.redact;
+      redact = withRecipients(rendered.redact, recipient);
       const sent = await channel.send({
         step,
         recipient,

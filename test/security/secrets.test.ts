@@ -136,4 +136,52 @@ describe('secrets never reach history or logs', () => {
     expect(worker.logs()).toMatch(/rejected/);
     expect(worker.logs()).not.toMatch(/Your code is \d/);
   }, 90_000);
+  test('a provider error that quotes the recipient keeps the number and the address out of queries and logs', async () => {
+    const taskQueue = `echo-to-${randomUUID()}`;
+    const worker = await startWorkerMain({
+      ...simEnv(sim),
+      TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? env.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+    });
+    const phone = uniquePhone();
+    const email = `quoted-${randomUUID()}@example.com`;
+    try {
+      const cascade = new CascadeClient({ client: env.client, taskQueue, otpSecret: TEST_OTP_SECRET });
+      // A plain message (no digit rule): SMSBAT names the number without its +, Reach with it.
+      sim.script({
+        recipient: phone,
+        provider: 'smsbat',
+        outcome: {
+          kind: 'reject',
+          status: 400,
+          code: 'INVALID_PHONE',
+          message: `number ${phone.slice(1)} is not valid`,
+        },
+      });
+      sim.script({
+        recipient: phone,
+        provider: 'reach',
+        outcome: { kind: 'reject', status: 400, message: `cannot send to ${phone} (${email})` },
+      });
+      const sent = await cascade.sendMessage({
+        trackingId: uniqueId('echo-to'),
+        recipient: { phone, email },
+        text: 'Your parcel is on its way',
+        steps: [{ channel: 'smsbat', fromName: 'Shop' }, { channel: 'reach', src: 'Shop' }, { channel: 'email' }],
+      });
+      expect((await cascade.result(sent.id)).status).toBe('delivered');
+      const errors = JSON.stringify(
+        (
+          (await cascade.getStatus(sent.id)).progress as { attempts?: { error?: unknown }[] } | undefined
+        )?.attempts?.map((a) => a.error) ?? (await cascade.getStatus(sent.id)),
+      );
+      expect(errors).toMatch(/is not valid|cannot send to/); // the refusals are reported
+      for (const needle of [phone, phone.slice(1), email]) expect(errors).not.toContain(needle);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
+    expect(worker.logs()).toMatch(/number \[redacted\] is not valid/); // logged, scrubbed
+    for (const needle of [phone.slice(1), email]) expect(worker.logs()).not.toContain(needle);
+  }, 90_000);
 });
