@@ -103,6 +103,8 @@ const EnvSchema = z.object({
   /** Bearer token for the receiver's `/metrics` (off when unset). */
   CASCADE_RECEIVER_METRICS_TOKEN: secret(16),
 
+  /** Shared provider health: steps whose provider is unhealthy are skipped (kept in the receipt index's database). */
+  CASCADE_PROVIDER_HEALTH: z.enum(['on', 'off']).default('on'),
   /** OTP abuse limits checked inside `otpVerification` itself (children and direct starts too). */
   CASCADE_OTP_LIMITS: z.enum(['on', 'off']).default('on'),
   /** Directories bulk campaign files may be read from (comma-separated); file sources are refused elsewhere. */
@@ -187,6 +189,11 @@ export interface CascadeConfig extends CascadeClientConfig {
     metricsToken?: string;
   };
   otpLimits: boolean;
+  /**
+   * Provider health (CASCADE_PROVIDER_HEALTH). `shared`: CASCADE_RECEIPT_INDEX was set, so health
+   * lives in that database even for a worker without a receiver.
+   */
+  providerHealth: { enabled: boolean; shared: boolean };
   bulkDirs: string[];
   providerTimeoutMs: number;
 }
@@ -280,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsToken: e.CASCADE_RECEIVER_METRICS_TOKEN,
     },
     otpLimits: e.CASCADE_OTP_LIMITS === 'on',
+    providerHealth: { enabled: e.CASCADE_PROVIDER_HEALTH === 'on', shared: Boolean(e.CASCADE_RECEIPT_INDEX) },
     bulkDirs: e.CASCADE_BULK_DIRS,
     providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
   };

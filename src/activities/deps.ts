@@ -1,4 +1,5 @@
 import { type Channels } from '../channels';
+import { type ProviderHealth } from '../health/health';
 import { type OtpCodes } from '../otp/codes';
 import { type ReceiptIndex } from '../receipts/types';
 import { type LimitPolicy } from '../shared/limits';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   receipts?: () => Promise<ReceiptIndex>;
   /** Abuse limits `otpVerification` checks itself (false: off). */
   limits?: LimitPolicy | false;
+  /** Shared provider health: sends count their outcomes in it and skip steps whose provider is unhealthy. */
+  health?: ProviderHealth;
   /** Directories bulk files may be read from; file sources elsewhere are refused. */
   bulkDirs?: string[];
 }

@@ -1,10 +1,11 @@
 import { Context, log } from '@temporalio/activity';
 import { type ChannelAdapter } from '../channels';
+import { SendHealth } from '../health/send-hooks';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { toActivityFailure, withRecipients } from './failures';
 import { currentFlow, renderContent } from './render';
-import { type SendStepInput, type SendStepResult } from './types';
+import { type SendStepInput, type SendStepResult, type SendStepSkipped } from './types';
 
 /**
  * Sends one step of a chain through its channel's adapter. Thin: render, send, record where the
@@ -19,9 +20,12 @@ import { type SendStepInput, type SendStepResult } from './types';
 const REPEAT_AFTER_MS = 5_000;
 
 export function createSendStep(deps: ActivityDeps) {
-  return async function sendStep(input: SendStepInput): Promise<SendStepResult> {
+  return async function sendStep(input: SendStepInput): Promise<SendStepResult | SendStepSkipped> {
     const flow = currentFlow();
     const { step, recipient, idempotencyKey } = input;
+    const health = new SendHealth(deps.health, input, Context.current().info.attempt);
+    const skipped = await health.gate();
+    if (skipped) return skipped;
     // The recipient is known before anything is rendered: its addresses are scrubbed whatever fails.
     let redact = withRecipients({}, recipient);
     try {
@@ -44,7 +48,7 @@ export function createSendStep(deps: ActivityDeps) {
         owner: flow.workflowId,
       });
       const receipts = await routeReceipts(deps, channel, sent.providerMessageId, flow.workflowId);
-      return {
+      const result: SendStepResult = {
         provider: channel.channel,
         providerMessageId: sent.providerMessageId,
         initial: sent.initial,
@@ -54,7 +58,10 @@ export function createSendStep(deps: ActivityDeps) {
         receiptPushed: receipts.pushed,
         ...(receipts.early.length > 0 ? { early: receipts.early } : {}),
       };
+      health.sent(result);
+      return result;
     } catch (err) {
+      health.failed(err);
       throw toActivityFailure(err, redact);
     }
   };

@@ -24,6 +24,25 @@ export interface SendStepInput {
   ttlSeconds?: number;
   /** Workflow time the send was decided at: a send that starts much later may be a repeat after a lost worker. */
   scheduledAt?: number;
+  /**
+   * Present when the flow routes by provider health: whether this step may be skipped when its
+   * provider is unhealthy (never the last step of the chain). Absent: the step always sends.
+   */
+  health?: { skippable: boolean };
+}
+
+/** A step not sent because its provider's breaker is open (or it was half-open and out of probes). */
+export interface SendStepSkipped {
+  skipped: {
+    reason: 'provider unhealthy';
+    /** The health key whose breaker decided (`smsbat`, `smsbat/standard/+380` …). */
+    key: string;
+    state: 'open' | 'half_open' | 'closed';
+    /** When that breaker changed state (ISO 8601). */
+    since: string;
+    /** Why it opened, as the breaker recorded it (`83 % of 12 flows' sends failed …`, `forced open by an operator`). */
+    detail: string;
+  };
 }
 
 export interface SendStepResult {
@@ -65,7 +84,7 @@ export interface CheckInputInput {
 export interface CascadeActivities {
   /** Validates a flow's input with the schemas (defaults applied) when CascadeClient did not. */
   checkInput(input: CheckInputInput): Promise<unknown>;
-  sendStep(input: SendStepInput): Promise<SendStepResult>;
+  sendStep(input: SendStepInput): Promise<SendStepResult | SendStepSkipped>;
   checkDelivery(input: CheckDeliveryInput): Promise<DeliveryStatus>;
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
   /** Derives this flow's code and returns only the SHA-256 of its seal. */

@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
+import { openProviderHealth } from '../health';
 import { openReceiptIndex } from '../receipts/open';
 import { connectionAuth } from '../temporal-connection';
 import { WebhookReceiver } from '../webhooks/receiver';
@@ -15,11 +16,14 @@ runMain(async () => {
   const connection = await Connection.connect({ address: temporal.address, ...connectionAuth(config) });
   // Only SMSBAT's webhook needs the index (Reach's callback URLs name their flows).
   const receipts = webhooks.smsbatToken ? await openReceiptIndex(webhooks.receiptIndex) : undefined;
+  // Receipts feed provider health where the workers read it (the receipt index's database).
+  const health = config.providerHealth.enabled ? await openProviderHealth(webhooks.receiptIndex) : undefined;
   const receiver = await new WebhookReceiver({
     client: new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor(config) }),
     publicUrl: webhooks.publicUrl,
     smsbatToken: webhooks.smsbatToken,
     receipts,
+    health,
     reachApiKey: config.reach?.apiKey,
     smsbatCurrency: config.smsbat?.currency,
     metricsToken: webhooks.metricsToken,
@@ -29,5 +33,6 @@ runMain(async () => {
   await untilSignal();
   await receiver.close();
   await receipts?.close();
+  await health?.close();
   await connection.close();
 });

@@ -21,6 +21,7 @@ import { type BulkSendInput } from '../shared/schemas';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
 import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
 import { connectionAuth } from '../temporal-connection';
+import { PROVIDER_USAGE, providerCommand } from './provider';
 import { stepsFromFlags } from './steps';
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
@@ -33,6 +34,7 @@ const USAGE = `usage:
   temporal-cascade otp cancel <id>
   temporal-cascade status <id>
   temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
+  ${PROVIDER_USAGE}
   temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
   temporal-cascade setup                 register the search attributes on TEMPORAL_NAMESPACE (idempotent)
   temporal-cascade tools                 install the pinned Temporal CLI and test server (for tests and the sandbox)
@@ -83,6 +85,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
     if (command === 'tools') return await installTools(out);
     if (command === 'bundle') return await writeBundle(need(sub, 'out.js'), flags.workflows, out);
     const config = loadConfig();
+    if (command === 'provider') return await providerCommand(config, sub, rest[0], print, (m) => new UsageError(m));
     connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
     const client = new Client({
       connection,

@@ -15,3 +15,14 @@ export { loadClientConfig, ConfigError, DEFAULT_TASK_QUEUE, type CascadeClientCo
 export { connectionAuth } from '../temporal-connection';
 export { registerSearchAttributes, missingSearchAttributes, CascadeSetupError } from '../setup/search-attributes';
 export * from '../shared';
+// Provider health, for operators' tools: `status()` and `force(key, 'open' | 'closed' | 'auto')`.
+export {
+  openProviderHealth,
+  ProviderHealth,
+  DEFAULT_HEALTH_POLICY,
+  type HealthPolicy,
+  type HealthMetrics,
+  type ProviderHealthStatus,
+  type BreakerMode,
+  type BreakerState,
+} from '../health';

@@ -9,8 +9,13 @@ export interface Attempt {
   channel: Channel;
   provider: ProviderName;
   providerMessageId?: string;
-  /** `timed_out`: no receipt within the step's deliveryTimeout; a late receipt can still settle it. */
-  status: 'sending' | DeliveryState | 'timed_out' | 'canceled';
+  /**
+   * `timed_out`: no receipt within the step's deliveryTimeout; a late receipt can still settle it.
+   * `skipped`: not sent, its provider was unhealthy (see `skipped`).
+   */
+  status: 'sending' | DeliveryState | 'timed_out' | 'canceled' | 'skipped';
+  /** Why the step was not sent: `provider unhealthy`, the breaker that decided, since when and why. */
+  skipped?: { reason: 'provider unhealthy'; key: string; state: string; since: string; detail: string };
   rawStatus?: string;
   cost?: number;
   currency?: string;

@@ -1,3 +1,4 @@
+import { type ResolvedOutcome } from './scenario';
 import { type SimFaults, type SimResponse } from './types';
 
 export type FaultDecision =
@@ -48,6 +49,18 @@ export class FaultInjector {
 
   release(): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+  }
+
+  /**
+   * What becomes of a message that would be delivered: with `silentRate` it is accepted and never
+   * settles (no receipt, no status change); with `failRate` it fails with a receipt. Scripted
+   * outcomes other than delivery are left as they are.
+   */
+  shape(resolved: ResolvedOutcome): ResolvedOutcome {
+    if (resolved.outcome.kind !== 'deliver') return resolved;
+    if (this.hit(this.faults.silentRate)) return { ...resolved, outcome: { kind: 'pending' }, receipt: 'withhold' };
+    if (this.hit(this.faults.failRate)) return { ...resolved, outcome: { kind: 'fail' } };
+    return resolved;
   }
 
   dropReceipt(): boolean {

@@ -110,7 +110,7 @@ export function createReachSim(ctx: SimContext, config: ReachSimConfig): Provide
     const checked = checkCreateParams(form, ctx.now());
     if (!checked.ok) return invalid(checked.field, checked.message);
     const p = checked.params;
-    const { outcome, receipt, quirks } = ctx.scenario.resolve('reach', p.dest);
+    const { outcome, receipt, quirks } = ctx.faults.shape(ctx.scenario.resolve('reach', p.dest));
     if (outcome.kind === 'reject') {
       const code = Number(outcome.code) || codeFor(outcome.status);
       const message = outcome.echoText ? `body rejected: "${p.body}"` : (outcome.message ?? 'Rejected');

@@ -10,7 +10,9 @@ import { Scenario } from './scenario';
 import { createSmsbatSim, type SmsbatSimConfig } from './smsbat';
 import { SmtpSim } from './smtp';
 import {
+  OUTAGE_FAULTS,
   type SimFaults,
+  type SimOutage,
   type SimMessage,
   type SimProvider,
   type SimQuirk,
@@ -126,6 +128,14 @@ export class Simulator {
   setFaults(provider: SimProvider | 'all', faults: SimFaults): void {
     for (const p of provider === 'all' ? (['smsbat', 'reach', 'email'] as const) : [provider])
       this.faults[p].set(faults);
+  }
+
+  /** A named condition for one provider (or all): an outage, background noise, or `healthy` again. */
+  setOutage(provider: SimProvider | 'all', outage: SimOutage): void {
+    const faults = OUTAGE_FAULTS[outage];
+    if (!faults)
+      throw new Error(`unknown outage ${JSON.stringify(outage)}; known: ${Object.keys(OUTAGE_FAULTS).join(', ')}`);
+    this.setFaults(provider, faults);
   }
 
   /**
@@ -285,6 +295,9 @@ export class Simulator {
         return { status: 204 };
       case 'POST /_sim/faults':
         this.setFaults((body.provider as SimProvider | 'all') ?? 'all', (body.faults ?? {}) as SimFaults);
+        return { status: 204 };
+      case 'POST /_sim/outage':
+        this.setOutage((body.provider as SimProvider | 'all') ?? 'all', body.outage as SimOutage);
         return { status: 204 };
       case 'POST /_sim/quirks':
         this.setQuirks(body.provider as 'smsbat' | 'reach', body.quirks as SimQuirk[]);

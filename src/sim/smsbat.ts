@@ -92,7 +92,7 @@ export function createSmsbatSim(ctx: SimContext, config: SmsbatSimConfig): Provi
     const fields = body as Record<string, unknown>[];
     const decided: ResolvedOutcome[] = [];
     for (const m of fields) {
-      const resolved = ctx.scenario.resolve('smsbat', m.toPhone as string);
+      const resolved = ctx.faults.shape(ctx.scenario.resolve('smsbat', m.toPhone as string));
       const o = resolved.outcome;
       if (o.kind === 'reject') {
         const code = o.code ?? codeFor(o.status);

@@ -55,7 +55,7 @@ export class SmtpSim {
   }
 
   private onRcptTo(address: SMTPServerAddress, cb: (err?: Error | null) => void): void {
-    const { outcome } = this.ctx.scenario.resolve('email', address.address);
+    const { outcome } = this.ctx.faults.shape(this.ctx.scenario.resolve('email', address.address));
     if (outcome.kind === 'fail' || outcome.kind === 'reject') {
       const err = new Error(`Mailbox ${address.address} unavailable`) as Error & { responseCode: number };
       err.responseCode = outcome.kind === 'reject' && outcome.status < 500 ? 450 : 550;

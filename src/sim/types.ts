@@ -90,6 +90,10 @@ export interface SimFaults {
   resetRate?: number;
   /** Share of requests that never get an answer (the client's timeout fires). */
   hangRate?: number;
+  /** Share of accepted messages that never settle: no receipt, no status change (a silent outage). */
+  silentRate?: number;
+  /** Share of accepted messages that fail at the provider (with their failed receipt). */
+  failRate?: number;
   /** Share of receipts (webhooks, callbacks) silently dropped. */
   receiptLossRate?: number;
   /** Above this many requests in progress, answer 429. */
@@ -111,3 +115,19 @@ export interface SimMessage {
   /** The raw request fields as sent. */
   fields: Record<string, unknown>;
 }
+
+/**
+ * Named provider conditions for outage drills: `errors` answers 5xx to every request, `hang`
+ * accepts connections and never answers, `silent` accepts messages and never delivers them,
+ * `noise` is a healthy provider's background (5 % random 5xx, 2 % failed messages), `healthy`
+ * clears every fault.
+ */
+export type SimOutage = 'healthy' | 'errors' | 'hang' | 'silent' | 'noise';
+
+export const OUTAGE_FAULTS: Record<SimOutage, SimFaults> = {
+  healthy: {},
+  errors: { errorRate: 1 },
+  hang: { hangRate: 1 },
+  silent: { silentRate: 1 },
+  noise: { errorRate: 0.05, failRate: 0.02 },
+};

@@ -29,7 +29,11 @@ export class ReceiptDelivery {
   private readonly sending = new Map<string, Promise<Forwarded>>();
   private readonly batches = new Map<string, Batch>();
 
-  constructor(private readonly client: Client) {}
+  /** `observe`: called once per settled receipt this receiver forwards to its flow (provider health). */
+  constructor(
+    private readonly client: Client,
+    private readonly observe?: (status: DeliveryStatus) => void,
+  ) {}
 
   async toFlow(workflowId: string, status: DeliveryStatus): Promise<Forwarded> {
     const key = `${status.provider}:${status.providerMessageId}:${status.rawStatus.toLowerCase()}`;
@@ -47,7 +51,10 @@ export class ReceiptDelivery {
     this.sending.set(key, sent);
     try {
       const result = await sent;
-      if (result === 'forwarded') this.remember(key);
+      if (result === 'forwarded') {
+        this.remember(key);
+        this.observe?.(status);
+      }
       return result;
     } finally {
       this.sending.delete(key);

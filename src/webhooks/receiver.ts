@@ -1,6 +1,7 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Client } from '@temporalio/client';
 import { HttpService } from '../http-server/service';
+import { type ProviderHealth } from '../health/health';
 import { type ReceiptIndex } from '../receipts/types';
 import { secretsEqual } from '../security/constant-time';
 import { ReceiptDelivery } from './delivery';
@@ -20,6 +21,8 @@ export interface WebhookReceiverOptions {
   reachApiKey?: string;
   /** SMSBAT's account currency, for the amounts its webhook carries without one. */
   smsbatCurrency?: string;
+  /** Shared provider health: each settled receipt forwarded to its flow counts there once. */
+  health?: ProviderHealth;
   /** Enables `GET /metrics` for the bearer of this token. */
   metricsToken?: string;
   /** Default 16 KiB: a receipt is a few hundred bytes; anything larger is refused with 413. */
@@ -49,7 +52,11 @@ export class WebhookReceiver extends HttpService {
     if (options.smsbatToken && !options.receipts) {
       throw new Error('the SMSBAT webhook needs the receipt index (CASCADE_RECEIPT_INDEX) the workers write');
     }
-    this.delivery = new ReceiptDelivery(options.client);
+    const { health } = options;
+    this.delivery = new ReceiptDelivery(
+      options.client,
+      health && ((status) => health.receipt(status.provider, status.state)),
+    );
   }
 
   override async start(port = 0, host = '127.0.0.1'): Promise<this> {

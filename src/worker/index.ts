@@ -13,3 +13,12 @@ export { registerSearchAttributes, assertSearchAttributes, CascadeSetupError } f
 export * from '../providers/errors';
 export type * from '../shared/types';
 export type { DeliveryStatus, DeliveryState, ProviderName } from '../shared/delivery-status';
+export {
+  openProviderHealth,
+  ProviderHealth,
+  MemoryHealthData,
+  DEFAULT_HEALTH_POLICY,
+  type HealthPolicy,
+  type HealthMetrics,
+  type ProviderHealthOptions,
+} from '../health';

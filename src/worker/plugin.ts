@@ -6,6 +6,9 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { createChannels } from '../channels';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig, type CascadeConfig } from '../config';
+import { ProviderHealth } from '../health/health';
+import { lazyHealthStore, openHealthStore } from '../health/open';
+import { type HealthPolicy } from '../health/policy';
 import { OtpCodes } from '../otp/codes';
 import { openReceiptIndex } from '../receipts/open';
 import { type ReceiptIndex } from '../receipts/types';
@@ -28,6 +31,14 @@ export interface CascadePluginOptions {
    * CASCADE_SMSBAT_WEBHOOK_TOKEN). Without a receiver, SMSBAT receipts arrive by polling.
    */
   receiptIndex?: ReceiptIndex;
+  /**
+   * Shared provider health (yours is not closed by the plugin), or false for none. Default (unless
+   * CASCADE_PROVIDER_HEALTH=off): in the receipt index's database when CASCADE_RECEIPT_INDEX is set
+   * or the receiver is configured, else in this process's memory (this worker learns on its own).
+   */
+  health?: ProviderHealth | false;
+  /** Thresholds of the health the plugin opens (see DEFAULT_HEALTH_POLICY). */
+  healthPolicy?: Partial<HealthPolicy>;
   /** Abuse limits `otpVerification` applies itself (default DEFAULT_LIMITS unless CASCADE_OTP_LIMITS=off). */
   limits?: LimitPolicy | false;
   /**
@@ -60,6 +71,7 @@ export class CascadePlugin extends SimplePlugin {
       : publicUrl && smsbatToken
         ? once(() => openReceiptIndex(config.webhooks.receiptIndex))
         : undefined;
+    const health = options.health === undefined ? defaultHealth(config, options) : options.health || undefined;
     const deps: ActivityDeps = {
       channels: createChannels(providers, {
         reachCallbackUrl:
@@ -70,6 +82,7 @@ export class CascadePlugin extends SimplePlugin {
       otp: config.otpSecret ? new OtpCodes(config.otpSecret) : undefined,
       otpSecret: config.otpSecret,
       receipts,
+      health,
       limits: options.limits ?? (config.otpLimits ? DEFAULT_LIMITS : false),
       bulkDirs: config.bulkDirs,
     };
@@ -77,6 +90,7 @@ export class CascadePlugin extends SimplePlugin {
       await providers.close();
       // An index the plugin opened is the plugin's to close.
       if (receipts && !options.receiptIndex && receipts.opened) await (await receipts()).close();
+      if (health && !options.health) await health.close();
     };
     super({
       name: 'temporal-cascade',
@@ -126,6 +140,22 @@ export class CascadePlugin extends SimplePlugin {
   async close(): Promise<void> {
     await this.closeResources();
   }
+}
+
+/**
+ * Health where the receipt index is, when there is one to share (an explicit CASCADE_RECEIPT_INDEX,
+ * or the receiver's); otherwise, and with an index handed in (tests), in this process's memory.
+ */
+function defaultHealth(config: CascadeConfig, options: CascadePluginOptions): ProviderHealth | undefined {
+  if (!config.providerHealth.enabled) return undefined;
+  const { publicUrl, smsbatToken, receiptIndex } = config.webhooks;
+  const shared = !options.receiptIndex && (config.providerHealth.shared || Boolean(publicUrl && smsbatToken));
+  return new ProviderHealth(
+    lazyHealthStore(() => openHealthStore(shared ? receiptIndex : 'memory:')),
+    {
+      policy: options.healthPolicy,
+    },
+  );
 }
 
 /** A memoised async opener that remembers whether it ran. */

@@ -2,12 +2,19 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CascadeActivities, MessageContent, SendStepInput, SendStepResult } from '../activities/types';
+import type {
+  CascadeActivities,
+  MessageContent,
+  SendStepInput,
+  SendStepResult,
+  SendStepSkipped,
+} from '../activities/types';
 import { DEFAULT_DELIVERY_TIMEOUT } from '../shared/defaults';
 import type { Recipient, Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
@@ -16,6 +23,9 @@ import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP, SEND_LOCAL, SEND_LOCAL_LAST_S
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
+
+/** Flows that route by provider health (sends may answer `skipped`). */
+export const HEALTH_PATCH = 'cascade-v0.3-health';
 
 const sender = proxyActivities<CascadeActivities>(SEND);
 const localSender = proxyLocalActivities<CascadeActivities>(SEND_LOCAL);
@@ -55,6 +65,9 @@ export class FallbackChain {
   currentStep?: number;
   /** The poll timer of a wait a receipt ended, still running (see `conditionOrTimer`). */
   private openTimer?: { cancel(): void };
+
+  /** Whether this flow's sends consult provider health: decided once, when the chain is made. */
+  private readonly health = patched(HEALTH_PATCH);
 
   /** `local`: sends run as local activities (flows since 0.2.0; see SEND_LOCAL). */
   constructor(
@@ -146,8 +159,10 @@ export class FallbackChain {
       ...(this.options.local
         ? { expirySeconds: providerExpiry(step, ttlLeft), scheduledAt: Date.now() }
         : { ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)) }),
+      // The last step is never skipped for health alone.
+      ...(this.health ? { health: { skippable: !last } } : {}),
     };
-    let result: SendStepResult;
+    let result: SendStepResult | SendStepSkipped;
     try {
       result = await this.sendStep(input, last, ttlLeft, `${describeStep(step)}: send`);
     } catch (err) {
@@ -161,6 +176,13 @@ export class FallbackChain {
         message: cause?.message ?? err.message,
         nonRetryable: cause instanceof ApplicationFailure && cause.nonRetryable === true,
       };
+      return undefined;
+    }
+    if ('skipped' in result) {
+      attempt.status = 'skipped';
+      attempt.settledAt = new Date().toISOString();
+      attempt.skipped = result.skipped;
+      showDetails(`${describeStep(step)}: skipped: provider unhealthy (${result.skipped.key} ${result.skipped.state})`);
       return undefined;
     }
     attempt.providerMessageId = result.providerMessageId;
