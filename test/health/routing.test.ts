@@ -198,8 +198,6 @@ describe('routing by provider health', () => {
       results.push(await (await start(taskQueue, uniquePhone())).result());
       return (await state()) === 'closed';
     }, 60_000);
-    // Each half-open period lets at most `probes` flows through (a retry still meeting the outage reopens it).
-    expect(w.health.metrics().stateChanges['smsbat open→half_open']).toBeGreaterThanOrEqual(1);
     expect(results.filter((r) => r.attempts[0].status === 'skipped').length).toBeGreaterThan(0);
     const after = await (await start(taskQueue, uniquePhone())).result();
     expect(after.deliveredBy?.channel).toBe('smsbat');
