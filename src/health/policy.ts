@@ -142,8 +142,10 @@ export function evaluate(
     return undefined;
   }
 
-  // Closed: only what happened since the last change counts (a recovered provider starts afresh).
-  const from = Math.max(now - policy.windowMs, record.since);
+  // Closed: only what happened since the last change counts (a recovered provider starts afresh),
+  // from the bucket the change fell in (counts written in it may be from after the change).
+  const since = Math.floor(record.since / policy.bucketMs) * policy.bucketMs;
+  const from = Math.max(now - policy.windowMs, since);
   const seen = sum(buckets, from);
   if (seen.firstTries >= policy.minFlows && seen.firstErrors / seen.firstTries >= policy.errorRate) {
     return open(
@@ -157,7 +159,7 @@ export function evaluate(
   }
   // Receipts due: sends pushed at least receiptDueMs ago. Receipts that came for younger sends
   // count too, which only ever makes the rule more lenient.
-  const dueFrom = Math.max(now - policy.windowMs - policy.receiptDueMs, record.since);
+  const dueFrom = Math.max(now - policy.windowMs - policy.receiptDueMs, since);
   const due = sum(buckets, dueFrom, now - policy.receiptDueMs).expected;
   const came = sum(buckets, dueFrom);
   const receipts = came.delivered + came.failed;

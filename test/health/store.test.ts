@@ -105,6 +105,15 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       expect(h.metrics().stateChanges).toMatchObject({ 'smsbat closed→open': 1 });
     });
 
+    it('a breaker handed back mid-bucket counts the flows sent right after it', async () => {
+      const h = await health(await newStore());
+      clock += 2500;
+      await h.force('smsbat', 'auto', 'test');
+      sends(h, 5, 5);
+      await h.flush();
+      expect(await h.decide(KEYS, true)).toMatchObject({ send: false, key: 'smsbat' });
+    });
+
     it('the last step is never skipped for health alone', async () => {
       const h = await health(await newStore());
       sends(h, 10, 10);
