@@ -171,7 +171,17 @@ export class ProviderHealth {
     if (counts.size > 0) {
       const { bucketMs } = this.policy;
       try {
-        await this.store.record(Math.floor(now / bucketMs) * bucketMs, counts);
+        // A key whose state changed during this bucket starts a bucket of its own at the change, so
+        // its fresh window holds only what came after it.
+        const records = await this.records(true);
+        const byStart = new Map<number, Map<string, HealthCounts>>();
+        for (const [key, c] of counts) {
+          const since = Math.min(records.get(key)?.since ?? 0, now);
+          const start = Math.max(Math.floor(now / bucketMs) * bucketMs, since);
+          if (!byStart.has(start)) byStart.set(start, new Map());
+          byStart.get(start)!.set(key, c);
+        }
+        for (const [start, group] of byStart) await this.store.record(start, group);
       } catch (err) {
         // Counts are best effort: the next flush carries on; a send never waits on them.
         this.log({ event: 'provider_health_write_failed', error: (err as Error).message });

@@ -142,9 +142,9 @@ export function evaluate(
     return undefined;
   }
 
-  // Closed: only what happened since the last change counts (a recovered provider starts afresh),
-  // from the bucket the change fell in (counts written in it may be from after the change).
-  const since = Math.floor(record.since / policy.bucketMs) * policy.bucketMs;
+  // Closed: only what happened since the last change counts (a recovered provider starts afresh);
+  // counts written after a change go to a bucket that starts at the change (see ProviderHealth.flush).
+  const since = record.since;
   const from = Math.max(now - policy.windowMs, since);
   const seen = sum(buckets, from);
   if (seen.firstTries >= policy.minFlows && seen.firstErrors / seen.firstTries >= policy.errorRate) {
