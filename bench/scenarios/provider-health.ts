@@ -157,6 +157,8 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
     const sections: Record<string, Figures> = {};
     log('provider health: healthy baseline…');
     await reset();
+    // A first wave warms the workers up (bundle loaded, connections open); the second is measured.
+    await wave(options.flows);
     const healthy = await wave(options.flows);
     const healthyP50 = p50(healthy);
     sections['health: healthy'] = {
