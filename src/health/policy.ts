@@ -49,7 +49,7 @@ export interface HealthPolicy {
 export const DEFAULT_HEALTH_POLICY: HealthPolicy = {
   windowMs: 60_000,
   bucketMs: 5_000,
-  minFlows: 5,
+  minFlows: 10,
   errorRate: 0.5,
   minReceipts: 10,
   failedRate: 0.5,

@@ -59,6 +59,8 @@ export interface CascadePluginOptions {
 export class CascadePlugin extends SimplePlugin {
   private readonly closeResources: () => Promise<void>;
   private readonly checkNamespace: boolean;
+  /** The provider health this plugin's sends use (its `metrics()` for a metrics endpoint), if any. */
+  readonly health?: ProviderHealth;
 
   constructor(options: CascadePluginOptions = {}) {
     const config = options.config ?? loadConfig();
@@ -106,6 +108,7 @@ export class CascadePlugin extends SimplePlugin {
       },
     });
     this.closeResources = close;
+    this.health = health;
     this.checkNamespace = options.checkNamespace ?? true;
   }
 

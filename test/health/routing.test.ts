@@ -126,11 +126,11 @@ describe('routing by provider health', () => {
     const taskQueue = `health-${randomUUID()}`;
     const w = await startWorker(taskQueue);
     sim.setOutage('smsbat', 'errors');
-    const first = await Promise.all(Array.from({ length: 6 }, () => start(taskQueue, uniquePhone())));
+    const first = await Promise.all(Array.from({ length: 10 }, () => start(taskQueue, uniquePhone())));
     const firstResults = await Promise.all(first.map((h) => h.result()));
-    expect(firstResults.map((r) => r.deliveredBy?.channel)).toEqual(Array(6).fill('reach'));
+    expect(firstResults.map((r) => r.deliveredBy?.channel)).toEqual(Array(10).fill('reach'));
     // The flows that met the outage first paid for it; once detected, their retries stopped.
-    expect(sim.requests('smsbat').length).toBeLessThan(6 * 6);
+    expect(sim.requests('smsbat').length).toBeLessThan(10 * 6);
 
     const phone = uniquePhone();
     const later = await start(taskQueue, phone);
@@ -187,7 +187,7 @@ describe('routing by provider health', () => {
     const w = await startWorker(taskQueue, { cooldownMs: 2000 });
     sim.setOutage('smsbat', 'errors');
     await Promise.all(
-      (await Promise.all(Array.from({ length: 6 }, () => start(taskQueue, uniquePhone())))).map((h) => h.result()),
+      (await Promise.all(Array.from({ length: 10 }, () => start(taskQueue, uniquePhone())))).map((h) => h.result()),
     );
     expect((await w.health.status()).find((s) => s.key === 'smsbat')?.state).not.toBe('closed');
     sim.setOutage('smsbat', 'healthy');

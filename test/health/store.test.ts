@@ -97,7 +97,7 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       for (let attempt = 1; attempt <= 6; attempt++) h.sendOutcome(KEYS, attempt, 'error');
       await h.flush();
       expect(await h.decide(KEYS, true)).toEqual({ send: true });
-      sends(h, 5, 4);
+      sends(h, 10, 8);
       await h.flush();
       expect(await h.decide(KEYS, true)).toMatchObject({ send: false, key: 'smsbat', state: 'open' });
       const changes = lines.filter((l) => l.event === 'provider_health').map((l) => `${l.key} ${l.from}→${l.to}`);
@@ -109,14 +109,14 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       const h = await health(await newStore());
       clock += 2500;
       await h.force('smsbat', 'auto', 'test');
-      sends(h, 5, 5);
+      sends(h, 12, 12);
       await h.flush();
       expect(await h.decide(KEYS, true)).toMatchObject({ send: false, key: 'smsbat' });
     });
 
     it('the last step is never skipped for health alone', async () => {
       const h = await health(await newStore());
-      sends(h, 10, 10);
+      sends(h, 12, 12);
       await h.flush();
       expect(await h.decide(KEYS, true)).toMatchObject({ send: false });
       expect(await h.decide(KEYS, false)).toEqual({ send: true });
@@ -124,7 +124,7 @@ function describeHealthContract(name: string, newStore: NewStore): void {
 
     it('open → half-open after the cooldown: a bounded number of flows probe, the rest skip', async () => {
       const h = await health(await newStore(), { policy: { probes: 2 } });
-      sends(h, 10, 10);
+      sends(h, 12, 12);
       await h.flush();
       clock += h.policy.cooldownMs;
       const decisions = [await h.decide(KEYS, true), await h.decide(KEYS, true), await h.decide(KEYS, true)];
@@ -135,7 +135,7 @@ function describeHealthContract(name: string, newStore: NewStore): void {
 
     it('half-open → closed when the probes succeed: traffic comes back', async () => {
       const h = await health(await newStore());
-      sends(h, 10, 10);
+      sends(h, 12, 12);
       await h.flush();
       clock += h.policy.cooldownMs;
       await h.decide(KEYS, true); // turns smsbat half-open
@@ -153,7 +153,7 @@ function describeHealthContract(name: string, newStore: NewStore): void {
 
     it('half-open → open again when a probe fails', async () => {
       const h = await health(await newStore());
-      sends(h, 10, 10);
+      sends(h, 12, 12);
       await h.flush();
       clock += h.policy.cooldownMs;
       await h.flush();
@@ -211,7 +211,7 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       await operator.force('smsbat', 'open', 'test');
       clock += worker.policy.cacheMs;
       expect(await worker.decide(KEYS, true)).toMatchObject({ send: false, reason: 'forced open by an operator' });
-      sends(worker, 10, 10);
+      sends(worker, 12, 12);
       await worker.flush();
       await operator.force('smsbat', 'closed', 'test');
       clock += worker.policy.cacheMs;
@@ -228,8 +228,8 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       const connect = await newStore();
       const a = await health(connect);
       const b = await health(connect);
-      sends(a, 3, 3);
-      sends(b, 3, 3);
+      sends(a, 6, 6);
+      sends(b, 6, 6);
       await Promise.all([a.flush(), b.flush()]);
       await Promise.all([a.flush(), b.flush()]);
       clock += a.policy.cacheMs;
