@@ -1,3 +1,4 @@
+import './peers';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
@@ -53,6 +54,9 @@ export interface CascadePluginOptions {
  * have been built with them (`temporal-cascade bundle`), or Worker.create says so.
  */
 export class CascadePlugin extends SimplePlugin {
+  // Declared here too: an app without @temporalio/plugin then gets our error naming it, at run
+  // time, instead of "Property 'name' is missing in type 'CascadePlugin'" from its type check.
+  declare readonly name: string;
   private readonly closeResources: () => Promise<void>;
   private readonly checkNamespace: boolean;
   private readonly converter: GuestConverterOptions;
