@@ -14,7 +14,11 @@
  *   code) passes under jest's default 5 s timeout and prints no webpack stats;
  * - a recorded 0.1.0 history replays from JSON on the bundle the app's worker builds;
  * - on a bare dev server the worker refuses to start naming `temporal-cascade setup`; after
- *   `npx temporal-cascade setup` the README's client and worker run an OTP flow to `approved`.
+ *   `npx temporal-cascade setup` the README's client and worker run an OTP flow to `approved`;
+ * - a host app with its own payload codec, failure converter, workflow (`hostFlow`) and activity
+ *   (`sendStep`) adds the plugin: its failure converter stays in force, every payload (its own and
+ *   ours) reads with its codec alone, a history recorded before the plugin replays after, our OTP
+ *   flow runs beside its flows, and its flows run its own `sendStep`.
  *
  * Prints a timing line per step and exits non-zero on the first failure.
  */
@@ -274,6 +278,44 @@ async function consumerApp(sdk: string, tarball: string, bareServer: string): Pr
       `[${sdk}] the OTP flow was approved`,
       outcome.verified === 'approved' && outcome.result === 'approved',
       flow.out,
+    );
+
+    const host = await step(
+      `[${sdk}] host app: own codec, failure converter, hostFlow, sendStep`,
+      'node',
+      ['build/src/host-app.js'],
+      dir,
+      temporalEnv,
+    );
+    const seen = lastJsonLine(host.out) as {
+      hostFailureConverter: boolean;
+      readable: Record<string, boolean>;
+      ourHistoryHasPhone: boolean;
+      replayed: true | string;
+      otp: string;
+      early: { ok: boolean; value?: string };
+      late: { ok: boolean; value?: string; error?: string };
+    };
+    const detail = JSON.stringify(seen);
+    check(`[${sdk}] the host's failure converter stays in force`, seen.hostFailureConverter, detail);
+    check(
+      `[${sdk}] every payload, the host's and ours, reads with the host's codec alone`,
+      Object.values(seen.readable).length === 3 &&
+        Object.values(seen.readable).every(Boolean) &&
+        seen.ourHistoryHasPhone,
+      detail,
+    );
+    check(`[${sdk}] a host history recorded before the plugin replays after`, seen.replayed === true, detail);
+    check(`[${sdk}] our OTP flow is approved beside the host's flows`, seen.otp === 'approved', detail);
+    check(
+      `[${sdk}] the host's flow started before the plugin finishes after it`,
+      seen.early.ok && seen.early.value === 'host sent to ann; finished',
+      detail,
+    );
+    check(
+      `[${sdk}] the host's flow runs the host's own sendStep, not ours`,
+      seen.late.ok && seen.late.value === 'host sent to bob; finished',
+      detail,
     );
   } finally {
     if (!process.env.CONSUMER_KEEP) rmSync(dir, { recursive: true, force: true });

@@ -85,7 +85,7 @@ describe('loadConfig', () => {
     );
     const zeros = `k1:${Buffer.alloc(32).toString('base64')}`;
     expect(() => loadConfig({ CASCADE_ENCRYPTION_KEYS: zeros })).toThrow(
-      /CASCADE_ENCRYPTION_KEYS: key "k1" looks hand-made/,
+      /CASCADE_ENCRYPTION_KEYS: key 1 of 1 looks hand-made/,
     );
     // Generated ones pass.
     expect(

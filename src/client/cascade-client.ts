@@ -37,6 +37,7 @@ import {
 import { type deliverMessage, type otpVerification } from '../workflows';
 import { AbuseGuard } from './abuse-guard';
 import { CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from './errors';
+import { TrackingIds, type IdempotencyWindows, type TrackedStart } from './tracking';
 
 export interface CascadeClientOptions {
   /** Your Temporal client (with the plugin's data converter, if you use payload encryption). */
@@ -49,6 +50,11 @@ export interface CascadeClientOptions {
    * which also keys recipients); `false` turns them off.
    */
   limits?: LimitPolicy | false;
+  /**
+   * How long after a flow closed a start with its tracking id still answers with it (default
+   * `deliverMessage: '24h'`, `otpVerification: 0`: an OTP id is reused while its flow runs only).
+   */
+  idempotencyWindows?: IdempotencyWindows;
 }
 
 export type FlowKind = 'deliverMessage' | 'otpVerification';
@@ -63,17 +69,20 @@ export interface FlowStatus {
 
 /**
  * The typed API a backend calls. Inputs are validated before anything starts; starts are
- * idempotent by tracking id (a repeated start returns the existing flow instead of sending again).
+ * idempotent by tracking id while the flow runs and for its window after (see tracking.ts): a
+ * repeated start returns the existing flow instead of sending again.
  */
 export class CascadeClient {
   private readonly client: Client;
   private readonly taskQueue: string;
   /** The abuse guards (per recipient, per prefix); operators unblock prefixes through it. */
   readonly guard?: AbuseGuard;
+  private readonly tracking: TrackingIds;
 
   constructor(private readonly options: CascadeClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.tracking = new TrackingIds(this.client, options.idempotencyWindows);
     const policy = options.limits === undefined ? DEFAULT_LIMITS : options.limits;
     if (policy) {
       // Limits key recipients with the OTP secret: without it they would silently be off.
@@ -90,7 +99,10 @@ export class CascadeClient {
   async sendMessage(input: DeliverMessageInput): Promise<{ id: string; started: boolean }> {
     // The flow gets the validated parameters (defaults applied, `validated` set): it checks nothing twice.
     const params = validate(DeliverMessageInputSchema, input);
-    return this.startOnce<typeof deliverMessage>('deliverMessage', deliveryWorkflowId(params.trackingId), params, {
+    const id = deliveryWorkflowId(params.trackingId);
+    const plan = await this.tracking.plan('deliverMessage', id);
+    if (plan.existing) return { id, started: false };
+    return this.startOnce<typeof deliverMessage>('deliverMessage', id, params, plan, {
       summary: `Deliver ${params.trackingId} to ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
@@ -105,8 +117,10 @@ export class CascadeClient {
   async startOtp(input: OtpInput): Promise<{ id: string; started: boolean }> {
     let params = validate(OtpInputSchema, input);
     const id = otpWorkflowId(params.trackingId);
+    const plan = await this.tracking.plan('otpVerification', id);
+    if (plan.existing) return { id, started: false };
     if (this.guard) {
-      await this.guard.acquire(params.recipient, id);
+      await this.guard.acquire(params.recipient, plan.key);
       const prefix = this.guard.prefixOf(params.recipient);
       params = {
         ...params,
@@ -116,7 +130,7 @@ export class CascadeClient {
         },
       };
     }
-    return this.startOnce<typeof otpVerification>('otpVerification', id, params, {
+    return this.startOnce<typeof otpVerification>('otpVerification', id, params, plan, {
       summary: `OTP ${params.trackingId} for ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
@@ -219,6 +233,7 @@ export class CascadeClient {
     type: FlowKind,
     workflowId: string,
     input: Parameters<W>[0] | DeliverMessageParams | OtpParams,
+    plan: Extract<TrackedStart, { existing: false }>,
     meta: { summary: string; trackingId: string; recipient: string; channel: string },
   ): Promise<{ id: string; started: boolean }> {
     try {
@@ -226,9 +241,8 @@ export class CascadeClient {
         args: [input as Parameters<W>[0]],
         workflowId,
         taskQueue: this.taskQueue,
-        // The same tracking id never starts a second flow, running or closed: the start is
-        // refused and we answer with the existing flow.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // A start racing another for the same id is refused: we answer with the flow that won.
+        workflowIdReusePolicy: plan.reusePolicy,
         staticSummary: meta.summary,
         typedSearchAttributes: [
           { key: FLOW_KIND, value: type },

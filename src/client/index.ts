@@ -9,7 +9,13 @@ export {
   CascadeValidationError,
 } from './errors';
 export { AbuseGuard } from './abuse-guard';
-export { CascadeClientPlugin, createCascadeClientPlugin } from './plugin';
+export {
+  attemptTrackingId,
+  DEFAULT_IDEMPOTENCY_WINDOWS,
+  type IdempotencyWindows,
+  type TrackedFlowKind,
+} from './tracking';
+export { CascadeClientPlugin, createCascadeClientPlugin, type CascadeClientPluginOptions } from './plugin';
 export { sealOtpCode } from '../otp/codes';
 export { loadClientConfig, ConfigError, DEFAULT_TASK_QUEUE, type CascadeClientConfig } from '../config';
 export { connectionAuth } from '../temporal-connection';

@@ -5,7 +5,7 @@ import { weakSecretReason } from '../security/secret-strength';
  * written under older keys still decrypt while their key is listed.
  * Format: `CASCADE_ENCRYPTION_KEYS="k2:<base64 32 bytes>,k1:<base64 32 bytes>"` (current first).
  * Errors name a key by its position, never by what was written: a list written the wrong way
- * round would otherwise echo the key material.
+ * round (`<key>:k1`) would otherwise echo the key material as its "id".
  */
 export interface KeyRing {
   currentId: string;
@@ -29,10 +29,10 @@ export function parseKeyRing(spec: string): KeyRing {
         `${which}: the id before ":" is 1–32 letters, digits or . _ - (is the list written "<id>:<key>"?)`,
       );
     }
-    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes (AES-256), base64-encoded`);
+    if (key.length !== 32) throw new Error(`${which} must be 32 bytes (AES-256), base64-encoded, after "<id>:"`);
     const weak = weakSecretReason(key, 16);
-    if (weak) throw new Error(`key "${id}" ${weak.replace('openssl rand -hex 32', 'openssl rand -base64 32')}`);
-    if (keys.has(id)) throw new Error(`key id "${id}" is listed twice`);
+    if (weak) throw new Error(`${which} ${weak.replace('openssl rand -hex 32', 'openssl rand -base64 32')}`);
+    if (keys.has(id)) throw new Error(`${which} repeats the id of an earlier key`);
     keys.set(id, key);
   });
   if (keys.size === 0) throw new Error('no encryption keys given');

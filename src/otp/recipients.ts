@@ -8,12 +8,16 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
  * `+38063…` are one number). The numbering-plan prefix is the country calling code plus the
  * national destination code, taken as the first group of the number's international format
  * (`+380 68 …` → `+38068`, `+1 213 …` → `+1213`, `+44 7400 …` → `+447400`); a number
- * libphonenumber cannot read keeps its digits and falls back to its first six characters.
+ * libphonenumber cannot read, or cannot group (`+380 0631230001`), falls back to its first six
+ * characters, so a prefix limit still counts it.
  *
  * Emails: the whole address in lower case; for mail services that deliver `name+tag@` to `name@`
  * the tag is dropped, and for Gmail the dots of the local part too (`J.Doe+x@GoogleMail.com` →
- * `jdoe@gmail.com`). Other domains keep their local part as written (they may treat `+` as a
- * real character).
+ * `jdoe@gmail.com`). One provider's alias domains are one mailbox: `me.com`/`mac.com` →
+ * `icloud.com`, `protonmail.com`/`protonmail.ch`/`pm.me` → `proton.me`, `ya.ru` and Yandex's national
+ * domains → `yandex.ru`, Outlook's regional domains (`outlook.de`, `hotmail.co.uk`, `live.fr`, …) →
+ * `outlook.com` (counted as one: stricter for limits). Other domains keep their local part as
+ * written (they may treat `+` as a real character).
  */
 export function normalizePhone(phone: string): { e164: string; prefix: string; country: string } {
   const parsed = parsePhoneNumberFromString(phone);
@@ -22,8 +26,10 @@ export function normalizePhone(phone: string): { e164: string; prefix: string; c
     return { e164, prefix: e164.slice(0, 6), country: e164.slice(0, 4) };
   }
   const country = `+${parsed.countryCallingCode}`;
-  const firstGroup = parsed.formatInternational().split(' ')[1] ?? '';
-  return { e164: parsed.number, prefix: `${country}${firstGroup.replace(/\D/g, '')}`, country };
+  const groups = parsed.formatInternational().split(' ');
+  // An ungrouped national number would make the whole number its own "prefix".
+  const prefix = groups.length > 2 ? `${country}${groups[1].replace(/\D/g, '')}` : parsed.number.slice(0, 6);
+  return { e164: parsed.number, prefix, country };
 }
 
 const PLUS_TAGS = new Set([
@@ -46,6 +52,32 @@ const PLUS_TAGS = new Set([
   'ukr.net',
 ]);
 
+/** Domains that deliver to the same mailbox as another, by the provider's own account rules. */
+const ALIAS_DOMAINS: Record<string, string> = {
+  'googlemail.com': 'gmail.com',
+  'me.com': 'icloud.com',
+  'mac.com': 'icloud.com',
+  'protonmail.com': 'proton.me',
+  'protonmail.ch': 'proton.me',
+  'pm.me': 'proton.me',
+  'ya.ru': 'yandex.ru',
+  'yandex.com': 'yandex.ru',
+  'yandex.ua': 'yandex.ru',
+  'yandex.by': 'yandex.ru',
+  'yandex.kz': 'yandex.ru',
+  'yandex.uz': 'yandex.ru',
+  'yandex.com.tr': 'yandex.ru',
+  'narod.ru': 'yandex.ru',
+};
+
+/** Outlook.com's consumer brands in every regional domain: `outlook.de`, `hotmail.co.uk`, `live.com.au`, `msn.com`. */
+const OUTLOOK = /^(?:outlook|hotmail|live|msn|windowslive|passport)\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$/;
+
+function canonicalDomain(domain: string): string {
+  if (OUTLOOK.test(domain)) return 'outlook.com';
+  return ALIAS_DOMAINS[domain] ?? domain;
+}
+
 export function normalizeEmail(email: string): string {
   const at = email.lastIndexOf('@');
   let local = email.slice(0, at).toLowerCase();
@@ -53,7 +85,7 @@ export function normalizeEmail(email: string): string {
     .slice(at + 1)
     .toLowerCase()
     .replace(/\.$/, '');
-  if (domain === 'googlemail.com') domain = 'gmail.com';
+  domain = canonicalDomain(domain);
   if (PLUS_TAGS.has(domain)) local = local.split('+')[0];
   if (domain === 'gmail.com') local = local.replace(/\./g, '');
   return `${local}@${domain}`;

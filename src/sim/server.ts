@@ -8,7 +8,8 @@ import { quirksProblem } from './quirks';
 import { createReachSim, type ReachSimConfig } from './reach';
 import { Scenario } from './scenario';
 import { createSmsbatSim, type SmsbatSimConfig } from './smsbat';
-import { SmtpSim } from './smtp';
+import { assertPeers, type CascadeMissingPeerError } from '../setup/peers';
+import { type SmtpSim } from './smtp';
 import {
   OUTAGE_FAULTS,
   type SimFaults,
@@ -37,7 +38,10 @@ export interface SimulatorOptions {
   host?: string;
   /** HTTP port for both providers' APIs and the control API; 0 picks a free one. */
   port?: number;
-  /** SMTP capture port; 0 picks a free one, `false` disables SMTP. */
+  /**
+   * SMTP capture port; 0 picks a free one, `false` disables SMTP. Unset: the capture runs when
+   * smtp-server (an optional dev dependency) is installed, and tests without email need not have it.
+   */
   smtpPort?: number | false;
   /** Time from acceptance to the final status, ms. Default 300. */
   deliveryDelayMs?: number;
@@ -60,6 +64,8 @@ export class Simulator {
   private readonly faults: Record<SimProvider, FaultInjector>;
   private readonly sims: ProviderSim[];
   private readonly smtp?: SmtpSim;
+  /** Why there is no email capture though none was turned off: smtp-server is not installed. */
+  readonly emailUnavailable?: CascadeMissingPeerError;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -89,7 +95,17 @@ export class Simulator {
       quirks: (ofRule) => new Set([...ofRule, ...(provider === 'email' ? [] : this.quirks[provider])]),
     });
     this.sims = [createSmsbatSim(ctx('smsbat'), this.smsbatConfig), createReachSim(ctx('reach'), this.reachConfig)];
-    if (options.smtpPort !== false) this.smtp = new SmtpSim(ctx('email'));
+    if (options.smtpPort !== false) {
+      // Loaded only when used: a test with no email step needs no smtp-server.
+      try {
+        assertPeers("the provider simulator's email capture (SMTP)", ['smtp-server'], { dev: true });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        this.smtp = new (require('./smtp') as { SmtpSim: typeof SmtpSim }).SmtpSim(ctx('email'));
+      } catch (err) {
+        if (options.smtpPort !== undefined || (err as { code?: string }).code !== 'CASCADE_MISSING_PEER') throw err;
+        this.emailUnavailable = err as CascadeMissingPeerError;
+      }
+    }
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (s) => {

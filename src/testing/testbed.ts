@@ -150,6 +150,7 @@ export class CascadeTestbed {
 
   /** What the providers accepted, oldest first, optionally for one provider and recipient. */
   sent(filter: { provider?: SimProvider; to?: string } = {}): SimMessage[] {
+    this.assertEmailCapture(filter.provider, filter.to);
     return this.sim.messages(filter.provider).filter((m) => filter.to === undefined || m.recipient === filter.to);
   }
 
@@ -177,6 +178,7 @@ export class CascadeTestbed {
   async codeSentTo(recipient: string, options: { nth?: number; timeoutMs?: number } = {}): Promise<string> {
     const nth = options.nth ?? 1;
     const until = Date.now() + (options.timeoutMs ?? 10_000);
+    this.assertEmailCapture(undefined, recipient);
     for (;;) {
       const messages = this.sent({ to: recipient });
       const code = messages[nth - 1]?.text?.match(/\b(\d{4,10})\b/)?.[1];
@@ -184,6 +186,11 @@ export class CascadeTestbed {
       if (Date.now() > until) throw new Error(`no code reached ${recipient} (messages: ${messages.length})`);
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** Asked about email without the email capture: say which package it needs. */
+  private assertEmailCapture(provider?: SimProvider, to?: string): void {
+    if (this.sim.emailUnavailable && (provider === 'email' || to?.includes('@'))) throw this.sim.emailUnavailable;
   }
 
   async close(): Promise<void> {

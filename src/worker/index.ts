@@ -1,6 +1,8 @@
 // `temporal-cascade/worker`: everything a worker process needs — the plugin (activities, workflows,
 // data converter), a worker factory, the configuration, the workflow bundle builder.
+import './peers';
 export { CascadePlugin, createCascadePlugin, type CascadePluginOptions } from './plugin';
+export { CascadeMissingPeerError } from '../setup/peers';
 export { createCascadeWorker, type CascadeWorkerOptions } from './create-worker';
 export { bundleCascadeWorkflows } from './bundle';
 export { CASCADE_WORKFLOWS_PATH } from './workflows-entry';

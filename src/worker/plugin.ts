@@ -1,10 +1,12 @@
+import './peers';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
+import { type ClientOptions } from '@temporalio/client';
 import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createChannels } from '../channels';
-import { dataConverterFor } from '../codec/data-converter';
+import { dataConverterFor, guestDataConverter, type GuestConverterOptions } from '../codec/data-converter';
 import { loadConfig, type CascadeConfig } from '../config';
 import { ProviderHealth } from '../health/health';
 import { lazyHealthStore, openHealthStore } from '../health/open';
@@ -23,8 +25,14 @@ export interface CascadePluginOptions {
   config?: CascadeConfig;
   /** Provider clients to use instead of ones built from the config (tests, custom pools). */
   providers?: Partial<Omit<ProviderClients, 'close'>>;
-  /** Data converter for client and worker (payload encryption). */
+  /**
+   * Our data converter (payload encryption) instead of the one CASCADE_ENCRYPTION_KEYS gives. It is
+   * added only where the worker's or client's own data converter has no payload codec: the host's
+   * codec, payload converter and failure converter are never replaced (see guestDataConverter).
+   */
   dataConverter?: DataConverter;
+  /** Encrypt with our key even on top of the host's own codec (default false: the host's codec covers ours). */
+  encryptBesideHostCodec?: boolean;
   /**
    * The receipt index the receiver reads (yours is not closed by the plugin); opened from
    * CASCADE_RECEIPT_INDEX when absent and the receiver is configured (CASCADE_PUBLIC_WEBHOOK_URL and
@@ -57,10 +65,14 @@ export interface CascadePluginOptions {
  * have been built with them (`temporal-cascade bundle`), or Worker.create says so.
  */
 export class CascadePlugin extends SimplePlugin {
+  // Declared here too: an app without @temporalio/plugin then gets our error naming it, at run
+  // time, instead of "Property 'name' is missing in type 'CascadePlugin'" from its type check.
+  declare readonly name: string;
   private readonly closeResources: () => Promise<void>;
   private readonly checkNamespace: boolean;
   /** The provider health this plugin's sends use (its `metrics()` for a metrics endpoint), if any. */
   readonly health?: ProviderHealth;
+  private readonly converter: GuestConverterOptions;
 
   constructor(options: CascadePluginOptions = {}) {
     const config = options.config ?? loadConfig();
@@ -97,7 +109,6 @@ export class CascadePlugin extends SimplePlugin {
     super({
       name: 'temporal-cascade',
       activities: createActivities(deps),
-      dataConverter: options.dataConverter ?? dataConverterFor(config),
       // Provider pools and the receipt index live as long as the worker that uses them.
       runContext: async (next) => {
         try {
@@ -110,14 +121,29 @@ export class CascadePlugin extends SimplePlugin {
     this.closeResources = close;
     this.health = health;
     this.checkNamespace = options.checkNamespace ?? true;
+    this.converter = {
+      ours: options.dataConverter ?? dataConverterFor(config),
+      ...(options.dataConverter ? {} : { ring: config.encryption }),
+      encryptBesideHostCodec: options.encryptBesideHostCodec ?? false,
+    };
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
-    return withCascadeWorkflows(super.configureWorker(options));
+    return withCascadeWorkflows(this.withDataConverter(super.configureWorker(options)));
   }
 
   override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
-    return withCascadeWorkflows(super.configureReplayWorker(options));
+    return withCascadeWorkflows(this.withDataConverter(super.configureReplayWorker(options)));
+  }
+
+  override configureClient(options: Omit<ClientOptions, 'plugins'>): Omit<ClientOptions, 'plugins'> {
+    return this.withDataConverter(super.configureClient(options));
+  }
+
+  /** The host's data converter with ours composed in, never replaced (SimplePlugin would spread ours over it). */
+  private withDataConverter<O extends { dataConverter?: DataConverter }>(options: O): O {
+    const dataConverter = guestDataConverter(options.dataConverter, this.converter);
+    return dataConverter ? { ...options, dataConverter } : options;
   }
 
   override async runWorker(worker: Worker, next: (w: Worker) => Promise<void>): Promise<void> {

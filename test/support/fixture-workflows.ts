@@ -1,4 +1,14 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  condition,
+  defineSignal,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { otpWorkflowId } from '../../src/shared/ids';
 import type { OtpInput } from '../../src/shared/schemas';
@@ -30,4 +40,25 @@ export async function verifyPhoneAsChild(
     }
     throw err;
   }
+}
+
+/** A host app's own activity, registered on the same worker as the plugin's. */
+export interface HostActivities {
+  hostSend(input: { to: string }): Promise<string>;
+}
+
+export const finishHostFlow = defineSignal('finishHostFlow');
+
+/**
+ * A host app's own workflow beside temporal-cascade's: calls its own activity, then waits for a
+ * signal (so it can be started before the plugin is added and finished after).
+ */
+export async function hostFlow(input: { to: string; fail?: boolean }): Promise<string> {
+  if (input.fail) throw ApplicationFailure.nonRetryable('host refused the order');
+  let finished = false;
+  setHandler(finishHostFlow, () => void (finished = true));
+  const { hostSend } = proxyActivities<HostActivities>({ startToCloseTimeout: '10s' });
+  const sent = await hostSend(input);
+  await condition(() => finished);
+  return `${sent}; finished`;
 }
