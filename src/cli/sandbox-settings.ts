@@ -14,11 +14,13 @@ export function withSandboxSettings(
   env: Record<string, string | undefined>,
   cwd = process.cwd(),
 ): { env: Record<string, string | undefined>; file?: string } {
-  const file = join(env.DEV_DATA_DIR ?? join(cwd, '.data'), SANDBOX_SETTINGS_FILE);
-  if (!existsSync(file)) return { env };
+  // An empty variable counts as unset, as in a shell's `VAR= command`.
+  const own = definedOnly(env);
+  const file = join(own.DEV_DATA_DIR ?? join(cwd, '.data'), SANDBOX_SETTINGS_FILE);
+  if (!existsSync(file)) return { env: own };
   const settings = parseEnvFile(readFileSync(file, 'utf8'));
-  if (env.TEMPORAL_ADDRESS && env.TEMPORAL_ADDRESS !== settings.TEMPORAL_ADDRESS) return { env };
-  return { env: { ...settings, ...definedOnly(env) }, file };
+  if (own.TEMPORAL_ADDRESS && own.TEMPORAL_ADDRESS !== settings.TEMPORAL_ADDRESS) return { env: own };
+  return { env: { ...settings, ...own }, file };
 }
 
 function parseEnvFile(text: string): Record<string, string> {
