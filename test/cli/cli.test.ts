@@ -132,6 +132,18 @@ describe('temporal-cascade CLI', () => {
     expect(Date.parse(body.retryAt)).toBeGreaterThan(Date.now());
   });
 
+  test('a limit refusal exits 5 with the time it lifts (the defaults: 5 codes an hour per recipient)', async () => {
+    const phone = uniquePhone();
+    for (let i = 0; i < 5; i++) {
+      expect((await cli('otp', 'start', '--to', phone, '--via', 'smsbat', '--json')).code).toBe(0);
+    }
+    const refused = await cli('otp', 'start', '--to', phone, '--via', 'smsbat', '--json');
+    expect(refused.code).toBe(5);
+    const body = json(refused.lines[0]) as { error: string; retryAt: string };
+    expect(body.error).toMatch(/refused \(recipient\): more than 5 codes in an hour; retry after \d{4}-/);
+    expect(Date.parse(body.retryAt)).toBeGreaterThan(Date.now() + 50 * 60_000);
+  });
+
   test('keys that do not match the workers: exit 4 before anything is sent', async () => {
     await cli('send', '--to', uniquePhone(), '--text', 'x', '--via', 'smsbat', '--wait'); // the workers' payloads (in clear)
     const phone = uniquePhone();
