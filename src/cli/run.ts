@@ -80,6 +80,8 @@ export interface CliCommand {
   options?: ParseArgsConfig['options'];
   /** 'none': needs no Temporal connection; 'setup': a connection, no encryption settings. Default: 'client'. */
   needs?: 'none' | 'setup' | 'client';
+  /** Checks the words after the command before anything connects (throws UsageError). */
+  check?(args: string[]): void;
   run(ctx: CliContext): Promise<number>;
 }
 
@@ -143,6 +145,12 @@ const otp: CliCommand = {
     'otp result <id>',
   ],
   options: { ...STEP_FLAGS, template: { type: 'string' }, 'next-step': { type: 'boolean' } },
+  check([sub, id]) {
+    if (!sub) throw new UsageError('otp needs a command');
+    if (!['start', 'verify', 'resend', 'cancel', 'result'].includes(sub))
+      throw new UsageError(`unknown otp command: ${sub}`);
+    if (sub !== 'start') need(id, 'id');
+  },
   async run({ cascade, args, flags, print, io }) {
     const [sub, id, code] = args;
     switch (sub) {
@@ -195,6 +203,7 @@ const otp: CliCommand = {
 
 const cancel: CliCommand = {
   usage: ['cancel <id>'],
+  check: ([id]) => void need(id, 'id'),
   async run({ cascade, args, print }) {
     await cascade.cancel(need(args[0], 'id'));
     print(`cancel sent to ${args[0]}`, { id: args[0], canceled: true });
@@ -204,6 +213,7 @@ const cancel: CliCommand = {
 
 const status: CliCommand = {
   usage: ['status <id>                 any flow: deliver:…, otp:…, bulk:… and its chunks'],
+  check: ([id]) => void need(id, 'id'),
   async run({ client, args, print }) {
     const view = await flowStatus(client, need(args[0], 'id'));
     print(renderStatus(view), view);
@@ -214,6 +224,11 @@ const status: CliCommand = {
 const guard: CliCommand = {
   usage: ['guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)'],
   options: { reason: { type: 'string' } },
+  check([sub, prefix]) {
+    if (!sub || !['status', 'block', 'unblock'].includes(sub))
+      throw new UsageError(`unknown guard command: ${sub ?? ''}`);
+    need(prefix, 'prefix');
+  },
   async run({ cascade, args, flags, print }) {
     const [sub, prefix] = args;
     if (!cascade.guard) throw new ConfigError(['CASCADE_OTP_SECRET: abuse limits need it']);
@@ -237,6 +252,7 @@ const bulk: CliCommand = {
     'bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]   (exit 0 once every message has its final state)',
   ],
   options: { ...STEP_FLAGS, rate: { type: 'string' }, 'bulk-id': { type: 'string' } },
+  check: ([file]) => void need(file, 'file'),
   async run({ client, cascade, args, flags, json, io, print }) {
     const file = need(args[0], 'file');
     const step = steps({ ...flags, via: str(flags.via) ?? 'smsbat' });
@@ -359,8 +375,9 @@ const defaultIo: CliIo = {
 export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
   const cli: CliIo = { ...defaultIo, ...io };
   const json = argv.includes('--json');
-  const commandName = argv.find((a) => !a.startsWith('-'));
-  const command = commandName === undefined ? undefined : COMMANDS[commandName];
+  // Before parsing, the first word names the command whose usage a parse error shows.
+  let commandName = argv.find((a) => !a.startsWith('-'));
+  let command = commandName === undefined ? undefined : COMMANDS[commandName];
   const usageFail = (message: string) => {
     const usage = usageText(command ? commandName : undefined);
     if (json) cli.out(JSON.stringify({ error: message, exitCode: EXIT.usage, usage }));
@@ -381,6 +398,8 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
   }
   const flags = parsed.values as Flags;
   const positionals = parsed.positionals;
+  commandName = positionals[0];
+  command = commandName === undefined ? undefined : COMMANDS[commandName];
   if (flags.help) {
     cli.out(usageText(commandName));
     return EXIT.ok;
@@ -397,6 +416,12 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
     return code;
   };
   const ctx = { args: positionals.slice(1), flags, json, io: cli, print } as CliContext;
+  try {
+    command.check?.(ctx.args);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFail(err.message);
+    throw err;
+  }
 
   let connection: Connection | undefined;
   try {
