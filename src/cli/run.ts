@@ -314,10 +314,10 @@ const setup: CliCommand = {
 const tools: CliCommand = {
   usage: ['tools                       install the pinned Temporal CLI and test server (for tests and the sandbox)'],
   needs: 'none',
-  async run({ io }) {
+  async run({ print }) {
     const { installTemporalBinaries } = await import('../testing/temporal-binaries');
     const { ok, lines } = installTemporalBinaries();
-    lines.forEach((line) => io.err(line));
+    print(lines.join('\n'), { ok, lines });
     return ok ? EXIT.ok : EXIT.config;
   },
 };
