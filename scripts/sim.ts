@@ -3,6 +3,7 @@
  * Ports: SIM_PORT (default 8090), SIM_SMTP_PORT (2525). Control API under /_sim/. It prints the
  * credentials it accepts and curl examples to paste (src/sim/quickstart.ts).
  */
+import { stopWithParent } from '../src/bin/main';
 import { stopOnSignals } from '../src/http-server/shutdown';
 import { quickstart } from '../src/sim/quickstart';
 import { startSimulator } from '../src/sim/server';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   if (process.env.SIM_SMSBAT_WEBHOOK_URL) sim.setSmsbatWebhookUrl(process.env.SIM_SMSBAT_WEBHOOK_URL);
   console.log(quickstart({ url: sim.url, smtpUrl: sim.smtpUrl, smsbat: sim.smsbatConfig, reach: sim.reachConfig }));
   stopOnSignals(() => sim.close());
+  stopWithParent();
 }
 
 main().catch((err) => {

@@ -1,16 +1,15 @@
-import { type CascadeConfig } from '../config';
 import { openProviderHealth, type ProviderHealthStatus } from '../health';
 import { type BreakerMode } from '../health/types';
 
 export const PROVIDER_USAGE =
-  'temporal-cascade provider status|open|close|auto [<provider>[/<route>[/<+country>]]]   (provider health: see or force a breaker)';
+  'provider status|open|close|auto [<provider>[/<route>[/<+country>]]]   (provider health: see or force a breaker)';
 
 /**
  * `temporal-cascade provider …`: the breakers in the receipt index's database
  * (CASCADE_RECEIPT_INDEX), the one the workers and the receiver share. Needs no Temporal connection.
  */
 export async function providerCommand(
-  config: CascadeConfig,
+  receiptIndexUrl: string,
   sub: string | undefined,
   key: string | undefined,
   print: (human: string, data: unknown) => void,
@@ -20,7 +19,7 @@ export async function providerCommand(
   if (sub !== 'status' && !(sub && sub in modes)) throw usage(`unknown provider command ${sub ?? ''}`);
   if (sub !== 'status' && !key)
     throw usage(`provider ${sub} needs a provider (smsbat, smsbat/tg-viber, reach, email …)`);
-  const health = await openProviderHealth(config.webhooks.receiptIndex, { autoFlush: false, log: () => undefined });
+  const health = await openProviderHealth(receiptIndexUrl, { autoFlush: false, log: () => undefined });
   try {
     if (sub !== 'status') {
       try {

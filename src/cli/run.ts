@@ -1,12 +1,16 @@
 /**
  * `temporal-cascade`: send messages, run OTP flows and campaigns from a shell.
- * Exit codes: 0 done (delivered / approved / accepted), 1 the flow ended otherwise,
- * 2 invalid usage or input, 3 no such flow, 4 configuration or connection problem.
+ *
+ * Every command is one entry of COMMANDS (its usage line, its own flags, whether it needs Temporal,
+ * and what it does with a CliContext): a new command is a module exporting a CliCommand and one
+ * line in that table. Output: `out` is stdout (under --json, one JSON document per line and
+ * nothing else), `err` is stderr (for people). Exit codes are EXIT, documented in the README.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type DataConverter } from '@temporalio/common';
 import {
   CascadeClient,
   CascadeFlowNotFoundError,
@@ -15,281 +19,537 @@ import {
   CascadeValidationError,
 } from '../client';
 import { dataConverterFor } from '../codec/data-converter';
-import { ConfigError, loadConfig } from '../config';
+import { type CascadeClientConfig, ConfigError, defaultReceiptIndexUrl, loadClientConfig } from '../config';
 import { progressQuery } from '../shared/messages';
 import { type BulkSendInput } from '../shared/schemas';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
 import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
 import { connectionAuth } from '../temporal-connection';
+import { checkCodec, CodecMismatchError } from './codec-check';
+import { failureReason, inUserTerms, progressBar } from './format';
+import { withSandboxSettings } from './sandbox-settings';
+import { failureMessage, flowStatus, renderStatus } from './status';
 import { PROVIDER_USAGE, providerCommand } from './provider';
 import { stepsFromFlags } from './steps';
 
-export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
+export const EXIT = {
+  /** Done: delivered, approved, accepted, a campaign completed. */
+  ok: 0,
+  /** The flow ended otherwise (failed, expired, canceled), or refused for good. */
+  flowFailed: 1,
+  /** Invalid usage or input (nothing was started). */
+  usage: 2,
+  /** No such flow. */
+  notFound: 3,
+  /** Configuration or connection problem (nothing was started). */
+  config: 4,
+  /** Refused for now: a resend during its cooldown, a limit with a retry time. Try again later. */
+  later: 5,
+} as const;
 
-const USAGE = `usage:
-  temporal-cascade send --to <+E164> [--email <addr>] --text <text> [--via smsbat,reach,email] [--from-name N] [--src S] [--subject S] [--timeout 2m] [--ttl 10m] [--tracking-id ID] [--wait]
-  temporal-cascade otp start --to <+E164> [--email <addr>] --template "Code: {code}" [--via …] [--tracking-id ID]
-  temporal-cascade otp verify <id> <code>
-  temporal-cascade otp resend <id> [--next-step]
-  temporal-cascade otp cancel <id>
-  temporal-cascade status <id>
-  temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
-  ${PROVIDER_USAGE}
-  temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
-  temporal-cascade setup                 register the search attributes on TEMPORAL_NAMESPACE (idempotent)
-  temporal-cascade tools                 install the pinned Temporal CLI and test server (for tests and the sandbox)
-  temporal-cascade bundle <out.js> [--workflows <your module>]   the workflow bundle for CASCADE_WORKFLOW_BUNDLE
-options: --json (machine-readable output)
-the long-running processes: temporal-cascade-worker, temporal-cascade-receiver, temporal-cascade-codec-server`;
+export type Flags = Record<string, string | boolean | undefined>;
 
-class UsageError extends Error {}
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Whether `out` is a terminal (progress is then redrawn in place). */
+  isTty?: boolean;
+  /** Writes without a newline (progress redraws). */
+  write?: (text: string) => void;
+  /** Reads a line (a code not given on the command line): a prompt on a terminal, else stdin. */
+  readLine?: (prompt: string) => Promise<string>;
+}
 
-export async function run(argv: string[], out: (line: string) => void = console.log): Promise<number> {
-  const { values: flags, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      email: { type: 'string' },
-      text: { type: 'string' },
-      template: { type: 'string' },
-      via: { type: 'string' },
-      'from-name': { type: 'string' },
-      route: { type: 'string' },
-      src: { type: 'string' },
-      subject: { type: 'string' },
-      timeout: { type: 'string' },
-      ttl: { type: 'string' },
-      'tracking-id': { type: 'string' },
-      'bulk-id': { type: 'string' },
-      rate: { type: 'string' },
-      reason: { type: 'string' },
-      'next-step': { type: 'boolean' },
-      workflows: { type: 'string' },
-      wait: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
-  const json = Boolean(flags.json);
-  const print = (human: string, data: unknown) => out(json ? JSON.stringify(data) : human);
-  if (flags.help || positionals.length === 0) {
-    out(USAGE);
-    return flags.help ? EXIT.ok : EXIT.usage;
+export interface CliContext {
+  args: string[];
+  flags: Flags;
+  json: boolean;
+  io: CliIo;
+  /** Output: the human line on stdout, or the data as one JSON line under --json. */
+  print(human: string, data: unknown): void;
+  /** Connected commands only. */
+  client: Client;
+  cascade: CascadeClient;
+  config: CascadeClientConfig;
+  dataConverter?: DataConverter;
+}
+
+export interface CliCommand {
+  /** Usage lines, shown by --help and after a usage error of this command. */
+  usage: string[];
+  /** Its flags, beside the shared ones. */
+  options?: ParseArgsConfig['options'];
+  /** 'none': needs no Temporal connection; 'setup': a connection, no encryption settings. Default: 'client'. */
+  needs?: 'none' | 'setup' | 'client';
+  /** Checks the words after the command before anything connects (throws UsageError). */
+  check?(args: string[]): void;
+  run(ctx: CliContext): Promise<number>;
+}
+
+export class UsageError extends Error {}
+
+/** A flow ended in failure; its id and reason go on the command line. */
+export class FlowFailedError extends Error {
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+  ) {
+    super(`${id} failed: ${reason}`);
+  }
+}
+
+const STEP_FLAGS: ParseArgsConfig['options'] = {
+  to: { type: 'string' },
+  email: { type: 'string' },
+  via: { type: 'string' },
+  'from-name': { type: 'string' },
+  route: { type: 'string' },
+  src: { type: 'string' },
+  subject: { type: 'string' },
+  timeout: { type: 'string' },
+  'tracking-id': { type: 'string' },
+};
+
+const send: CliCommand = {
+  usage: [
+    'send --to <+E164> [--email <addr>] --text <text> [--via smsbat,reach,email] [--from-name N] [--src S] [--subject S] [--timeout 2m] [--ttl 10m] [--tracking-id ID] [--wait]',
+  ],
+  options: { ...STEP_FLAGS, text: { type: 'string' }, ttl: { type: 'string' }, wait: { type: 'boolean' } },
+  async run({ cascade, flags, print }) {
+    const { id, started } = await cascade.sendMessage({
+      trackingId: str(flags['tracking-id']) ?? `cli-${randomUUID()}`,
+      recipient: { phone: str(flags.to), email: str(flags.email) },
+      text: str(flags.text) ?? '',
+      steps: steps(flags),
+      ttl: str(flags.ttl),
+    });
+    if (!flags.wait) {
+      print(`${started ? 'started' : 'already exists'}: ${id}`, { id, started });
+      return EXIT.ok;
+    }
+    const result = await outcome(id, cascade.result(id) as Promise<DeliveryResult>);
+    const human =
+      result.status === 'delivered'
+        ? `${id}: delivered via ${result.deliveredBy?.channel ?? '?'}`
+        : `${id}: ${result.status} — ${failureReason(result.attempts)}`;
+    print(human, { id, ...result });
+    return result.status === 'delivered' ? EXIT.ok : EXIT.flowFailed;
+  },
+};
+
+const otp: CliCommand = {
+  usage: [
+    'otp start --to <+E164> [--email <addr>] --template "Code: {code}" [--via …] [--tracking-id ID]',
+    'otp verify <id> [<code>]     (without <code>: asks for it, or reads it from stdin)',
+    'otp resend <id> [--next-step]',
+    'otp cancel <id>',
+    'otp result <id>',
+  ],
+  options: { ...STEP_FLAGS, template: { type: 'string' }, 'next-step': { type: 'boolean' } },
+  check([sub, id]) {
+    if (!sub) throw new UsageError('otp needs a command');
+    if (!['start', 'verify', 'resend', 'cancel', 'result'].includes(sub))
+      throw new UsageError(`unknown otp command: ${sub}`);
+    if (sub !== 'start') need(id, 'id');
+  },
+  async run({ cascade, args, flags, print, io }) {
+    const [sub, id, code] = args;
+    switch (sub) {
+      case 'start': {
+        const started = await cascade.startOtp({
+          trackingId: str(flags['tracking-id']) ?? `cli-${randomUUID()}`,
+          recipient: { phone: str(flags.to), email: str(flags.email) },
+          steps: steps(flags),
+          template: str(flags.template) ?? 'Your code is {code}',
+        });
+        print(`${started.started ? 'started' : 'already exists'}: ${started.id}`, started);
+        return EXIT.ok;
+      }
+      case 'verify': {
+        need(id, 'id');
+        const typed = code ?? (await readCode(io));
+        const result = await cascade.verifyOtp(id, typed);
+        print(
+          result.status === 'approved' ? 'approved' : `${result.status} (${result.attemptsLeft} attempts left)`,
+          result,
+        );
+        return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
+      }
+      case 'resend': {
+        const result = await cascade.resendOtp(need(id, 'id'), { nextStep: Boolean(flags['next-step']) });
+        const next = new Date(result.nextResendAt).toISOString();
+        print(`resent (send ${result.sends}, ${result.sendsLeft} left; next resend from ${next})`, {
+          ...result,
+          nextResendAt: next,
+        });
+        return EXIT.ok;
+      }
+      case 'cancel':
+        await cascade.cancel(need(id, 'id'));
+        print(`cancel sent to ${id}`, { id, canceled: true });
+        return EXIT.ok;
+      case 'result': {
+        const result = await outcome(need(id, 'id'), cascade.result(id) as Promise<OtpResult>);
+        print(
+          result.status === 'approved' ? 'approved' : `${result.status} — ${failureReason(result.attempts)}`,
+          result,
+        );
+        return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
+      }
+      default:
+        throw new UsageError(sub ? `unknown otp command: ${sub}` : 'otp needs a command');
+    }
+  },
+};
+
+const cancel: CliCommand = {
+  usage: ['cancel <id>'],
+  check: ([id]) => void need(id, 'id'),
+  async run({ cascade, args, print }) {
+    await cascade.cancel(need(args[0], 'id'));
+    print(`cancel sent to ${args[0]}`, { id: args[0], canceled: true });
+    return EXIT.ok;
+  },
+};
+
+const status: CliCommand = {
+  usage: ['status <id>                 any flow: deliver:…, otp:…, bulk:… and its chunks'],
+  check: ([id]) => void need(id, 'id'),
+  async run({ client, args, print }) {
+    const view = await flowStatus(client, need(args[0], 'id'));
+    print(renderStatus(view), view);
+    return EXIT.ok;
+  },
+};
+
+const guard: CliCommand = {
+  usage: ['guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)'],
+  options: { reason: { type: 'string' } },
+  check([sub, prefix]) {
+    if (!sub || !['status', 'block', 'unblock'].includes(sub))
+      throw new UsageError(`unknown guard command: ${sub ?? ''}`);
+    need(prefix, 'prefix');
+  },
+  async run({ cascade, args, flags, print }) {
+    const [sub, prefix] = args;
+    if (!cascade.guard) throw new ConfigError(['CASCADE_OTP_SECRET: abuse limits need it']);
+    need(prefix, 'prefix');
+    const by = `cli:${process.env.USER ?? 'operator'}`;
+    if (sub === 'unblock') await cascade.guard.unblockPrefix(prefix, by, str(flags.reason));
+    else if (sub === 'block')
+      await cascade.guard.blockPrefix(prefix, by, str(flags.reason) ?? 'blocked by an operator');
+    else if (sub !== 'status') throw new UsageError(sub ? `unknown guard command: ${sub}` : 'guard needs a command');
+    const state = await cascade.guard.state(prefix);
+    print(
+      `${prefix}: ${state.blocked ? 'BLOCKED' : 'open'}${state.reason ? ` (${state.reason})` : ''}, ${state.recentVerified}/${state.recentFlows} verified`,
+      state,
+    );
+    return EXIT.ok;
+  },
+};
+
+const bulk: CliCommand = {
+  usage: [
+    'bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]   (exit 0 once every message has its final state)',
+  ],
+  options: { ...STEP_FLAGS, rate: { type: 'string' }, 'bulk-id': { type: 'string' } },
+  check: ([file]) => void need(file, 'file'),
+  async run({ client, cascade, args, flags, json, io, print }) {
+    const file = need(args[0], 'file');
+    const step = steps({ ...flags, via: str(flags.via) ?? 'smsbat' });
+    if (step.length !== 1) throw new UsageError('--via: a campaign goes through one channel (smsbat or reach)');
+    const rate = flags.rate === undefined ? undefined : Number(flags.rate);
+    if (rate !== undefined && !(rate > 0)) throw new UsageError(`--rate: not a positive number: ${String(flags.rate)}`);
+    const { id } = await cascade.startBulk({
+      bulkId: str(flags['bulk-id']) ?? `bulk-${Date.now()}`,
+      step: step[0] as BulkSendInput['step'],
+      // `npm run` runs in the package's directory; the path is the one the user typed where they are.
+      file: { path: resolve(process.env.INIT_CWD ?? process.cwd(), file) },
+      ratePerSecond: rate,
+    });
+    const handle = client.workflow.getHandle(id);
+    const result = outcome(id, handle.result() as Promise<BulkProgress>);
+    let finished = false;
+    void result.finally(() => (finished = true)).catch(() => undefined);
+    const redraw = !json && io.isTty && io.write;
+    let last = '';
+    while (!finished) {
+      await new Promise((r) => setTimeout(r, 500));
+      const p = await handle.query(progressQuery).catch(() => undefined);
+      if (!p || finished) continue;
+      const line = progressBar(p);
+      if (line === last) continue;
+      last = line;
+      if (json) io.out(JSON.stringify({ progress: p }));
+      else if (redraw) io.write!(`\r\x1b[2K${line}`);
+      else io.out(line);
+    }
+    const final = await result.catch((err: unknown) => {
+      if (redraw) io.write!('\n');
+      throw err;
+    });
+    if (redraw) io.write!(`\r\x1b[2K`);
+    print(
+      `${progressBar(final)}\n${final.canceled ? 'canceled' : 'done'}: ${id}${final.failed > 0 ? ` (${final.failed} failed; \`status ${id}\` and the Web UI show them)` : ''}`,
+      { id, ...final },
+    );
+    return final.canceled ? EXIT.flowFailed : EXIT.ok;
+  },
+};
+
+const setup: CliCommand = {
+  usage: ['setup                       register the search attributes on TEMPORAL_NAMESPACE (idempotent)'],
+  needs: 'setup',
+  async run({ client, config, print }) {
+    const added = await registerSearchAttributes(client.connection, config.temporal.namespace);
+    print(
+      added.length > 0
+        ? `registered on namespace ${config.temporal.namespace}: ${added.join(', ')}`
+        : `namespace ${config.temporal.namespace} already has every search attribute temporal-cascade uses`,
+      { namespace: config.temporal.namespace, added },
+    );
+    return EXIT.ok;
+  },
+};
+
+const tools: CliCommand = {
+  usage: ['tools                       install the pinned Temporal CLI and test server (for tests and the sandbox)'],
+  needs: 'none',
+  async run({ print }) {
+    const { installTemporalBinaries } = await import('../testing/temporal-binaries');
+    const { ok, lines } = installTemporalBinaries();
+    print(lines.join('\n'), { ok, lines });
+    return ok ? EXIT.ok : EXIT.config;
+  },
+};
+
+const bundle: CliCommand = {
+  usage: ['bundle <out.js> [--workflows <your module>]   the workflow bundle for CASCADE_WORKFLOW_BUNDLE'],
+  options: { workflows: { type: 'string' } },
+  needs: 'none',
+  async run({ args, flags, print }) {
+    const base = process.env.INIT_CWD ?? process.cwd();
+    const file = resolve(base, need(args[0], 'out.js'));
+    const { writeFileSync } = await import('node:fs');
+    const { bundleCascadeWorkflows } = await import('../worker/bundle');
+    const workflows = str(flags.workflows);
+    const { code } = await bundleCascadeWorkflows({ workflowsPath: workflows && resolve(base, workflows) });
+    writeFileSync(file, code);
+    print(`workflow bundle: ${file} (${(code.length / 1024).toFixed(0)} KiB); set CASCADE_WORKFLOW_BUNDLE to it`, {
+      file,
+      bytes: code.length,
+    });
+    return EXIT.ok;
+  },
+};
+
+const provider: CliCommand = {
+  usage: [PROVIDER_USAGE],
+  // The breakers live in the receipt index's database (CASCADE_RECEIPT_INDEX): no Temporal needed.
+  needs: 'none',
+  async run({ args, print }) {
+    const { env } = withSandboxSettings(process.env);
+    const url = env.CASCADE_RECEIPT_INDEX ?? defaultReceiptIndexUrl(env);
+    return providerCommand(url, args[0], args[1], print, (m) => new UsageError(m));
+  },
+};
+
+/** The commands, by their first word. */
+export const COMMANDS: Record<string, CliCommand> = {
+  send,
+  otp,
+  cancel,
+  status,
+  guard,
+  provider,
+  bulk,
+  setup,
+  tools,
+  bundle,
+};
+
+const SHARED_OPTIONS = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+
+export function usageText(only?: string): string {
+  const names = only && COMMANDS[only] ? [only] : Object.keys(COMMANDS);
+  const lines = names.flatMap((name) => COMMANDS[name].usage.map((u) => `  temporal-cascade ${u}`));
+  return [
+    'usage:',
+    ...lines,
+    ...(only && COMMANDS[only]
+      ? []
+      : [
+          'options: --json (one JSON document per line on stdout), --help',
+          'exit codes: 0 done, 1 the flow ended otherwise, 2 invalid usage or input, 3 no such flow,',
+          '            4 configuration or connection problem, 5 refused for now (retry later)',
+          'the long-running processes: temporal-cascade-worker, temporal-cascade-receiver, temporal-cascade-codec-server',
+        ]),
+  ].join('\n');
+}
+
+const defaultIo: CliIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  isTty: process.stdout.isTTY,
+  write: (text) => process.stdout.write(text),
+  readLine: readLineFromTerminalOrStdin,
+};
+
+export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const cli: CliIo = { ...defaultIo, ...io };
+  const json = argv.includes('--json');
+  // Before parsing, the first word names the command whose usage a parse error shows.
+  let commandName = argv.find((a) => !a.startsWith('-'));
+  let command = commandName === undefined ? undefined : COMMANDS[commandName];
+  const usageFail = (message: string) => {
+    const usage = usageText(command ? commandName : undefined);
+    if (json) cli.out(JSON.stringify({ error: message, exitCode: EXIT.usage, usage }));
+    else cli.err(`error: ${message}\n${usage}`);
+    return EXIT.usage;
+  };
+
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { ...SHARED_OPTIONS, ...Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options ?? {})) },
+    });
+  } catch (err) {
+    return usageFail((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const flags = parsed.values as Flags;
+  const positionals = parsed.positionals;
+  commandName = positionals[0];
+  command = commandName === undefined ? undefined : COMMANDS[commandName];
+  if (flags.help) {
+    cli.out(usageText(commandName));
+    return EXIT.ok;
+  }
+  if (!commandName) return usageFail('no command given');
+  if (!command) return usageFail(`unknown command: ${commandName}`);
+  const unknownFlag = Object.keys(flags).find((f) => !(f in SHARED_OPTIONS) && !(f in (command.options ?? {})));
+  if (unknownFlag) return usageFail(`${commandName} takes no --${unknownFlag}`);
+
+  const print = (human: string, data: unknown) => cli.out(json ? JSON.stringify(data) : human);
+  const fail = (message: string, code: number, extra: Record<string, unknown> = {}) => {
+    if (json) cli.out(JSON.stringify({ error: message, exitCode: code, ...extra }));
+    else cli.err(`error: ${message}`);
+    return code;
+  };
+  const ctx = { args: positionals.slice(1), flags, json, io: cli, print } as CliContext;
+  try {
+    command.check?.(ctx.args);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFail(err.message);
+    throw err;
   }
 
   let connection: Connection | undefined;
   try {
-    const [command, sub, ...rest] = positionals;
-    // Commands that need no Temporal connection (and load nothing of the worker unless asked).
-    if (command === 'tools') return await installTools(out);
-    if (command === 'bundle') return await writeBundle(need(sub, 'out.js'), flags.workflows, out);
-    const config = loadConfig();
-    if (command === 'provider') return await providerCommand(config, sub, rest[0], print, (m) => new UsageError(m));
-    connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
-    const client = new Client({
-      connection,
-      namespace: config.temporal.namespace,
-      dataConverter: dataConverterFor(config),
-    });
-    // Without the OTP secret the CLI checks no limits itself; the workers' flows still do.
-    const cascade = new CascadeClient({
-      client,
-      taskQueue: config.temporal.taskQueue,
-      otpSecret: config.otpSecret,
-      ...(config.otpSecret ? {} : { limits: false as const }),
-    });
-    const recipient = { phone: flags.to, email: flags.email };
-
-    switch (command) {
-      case 'send': {
-        const { id, started } = await cascade.sendMessage({
-          trackingId: flags['tracking-id'] ?? `cli-${randomUUID()}`,
-          recipient,
-          text: flags.text ?? '',
-          steps: stepsFromFlags(flags),
-          ttl: flags.ttl,
+    if (command.needs !== 'none') {
+      const { env, file } = withSandboxSettings(process.env);
+      const setupOnly = command.needs === 'setup' && !env.CASCADE_ENCRYPTION_KEYS && !env.CASCADE_ENCRYPTION_KEY_FILE;
+      // Registering search attributes needs no encryption settings.
+      ctx.config = loadClientConfig(setupOnly ? { ...env, CASCADE_ENCRYPTION: 'off' } : env);
+      const { temporal } = ctx.config;
+      try {
+        connection = await Connection.connect({
+          address: temporal.address,
+          connectTimeout: 5000,
+          ...connectionAuth(ctx.config),
         });
-        if (!flags.wait) {
-          print(`${started ? 'started' : 'already exists'}: ${id}`, { id, started });
-          return EXIT.ok;
-        }
-        const result = (await cascade.result(id)) as DeliveryResult;
-        print(`${id}: ${result.status}${result.deliveredBy ? ` via ${result.deliveredBy.channel}` : ''}`, {
-          id,
-          ...result,
-        });
-        return result.status === 'delivered' ? EXIT.ok : EXIT.flowFailed;
-      }
-      case 'otp':
-        return await otp(cascade, sub, rest, flags, print);
-      case 'cancel':
-        await cascade.cancel(need(sub, 'id'));
-        print(`cancel sent to ${sub}`, { id: sub, canceled: true });
-        return EXIT.ok;
-      case 'status': {
-        const status = await cascade.getStatus(need(sub, 'id'));
-        print(
-          `${status.id} (${status.kind}): ${status.execution}\n${JSON.stringify(status.progress, null, 2)}`,
-          status,
+      } catch (err) {
+        throw new ConnectError(
+          `cannot reach Temporal at ${temporal.address} (${(err as Error).message})` +
+            (file ? ` — is \`npm run dev\` running? (settings from ${file})` : ''),
         );
-        return EXIT.ok;
       }
-      case 'guard':
-        return await guard(cascade, sub, rest, flags, print);
-      case 'bulk':
-        return await bulk(client, cascade, need(sub, 'file'), flags, json, out);
-      case 'setup': {
-        const added = await registerSearchAttributes(connection, config.temporal.namespace);
-        print(
-          added.length > 0
-            ? `registered on namespace ${config.temporal.namespace}: ${added.join(', ')}`
-            : `namespace ${config.temporal.namespace} already has every search attribute temporal-cascade uses`,
-          { namespace: config.temporal.namespace, added },
-        );
-        return EXIT.ok;
-      }
-      default:
-        throw new UsageError(`unknown command ${command}`);
+      ctx.dataConverter = dataConverterFor(ctx.config);
+      ctx.client = new Client({ connection, namespace: temporal.namespace, dataConverter: ctx.dataConverter });
+      if (command.needs !== 'setup') await checkCodec(ctx.client, ctx.dataConverter, temporal.taskQueue);
+      // Without the OTP secret the CLI checks no limits itself; the workers' flows still do.
+      ctx.cascade = new CascadeClient({
+        client: ctx.client,
+        taskQueue: temporal.taskQueue,
+        otpSecret: ctx.config.otpSecret,
+        ...(ctx.config.otpSecret ? {} : { limits: false as const }),
+      });
     }
+    return await command.run(ctx);
   } catch (err) {
-    if (err instanceof UsageError) {
-      out(`${err.message}\n${USAGE}`);
-      return EXIT.usage;
+    if (err instanceof UsageError) return usageFail(err.message);
+    if (err instanceof CascadeValidationError) return fail(err.issues.map(inUserTerms).join('; '), EXIT.usage);
+    if (err instanceof CascadeFlowNotFoundError) return fail(err.message, EXIT.notFound);
+    if (err instanceof FlowFailedError) return fail(err.message, EXIT.flowFailed, { id: err.id, reason: err.reason });
+    if (err instanceof CascadeResendRefusedError) {
+      const wait = /cooldown: wait (\d+) s/.exec(err.message);
+      if (!wait) return fail(`resend refused: ${err.message}`, EXIT.flowFailed);
+      const at = new Date(Date.now() + Number(wait[1]) * 1000).toISOString();
+      return fail(`resend refused: ${err.message} (from ${at})`, EXIT.later, { retryAt: at });
     }
-    if (err instanceof CascadeValidationError) return fail(out, json, err.message, EXIT.usage);
-    if (err instanceof CascadeFlowNotFoundError) return fail(out, json, err.message, EXIT.notFound);
-    if (err instanceof CascadeResendRefusedError) return fail(out, json, err.message, EXIT.flowFailed);
-    if (err instanceof CascadeLimitError) return fail(out, json, err.message, EXIT.flowFailed);
-    if (err instanceof ConfigError || err instanceof CascadeSetupError)
-      return fail(out, json, err.message, EXIT.config);
-    return fail(out, json, (err as Error).message, EXIT.config);
+    if (err instanceof CascadeLimitError) {
+      if (err.retryAfterMs === undefined && err.reason !== 'guard_unavailable')
+        return fail(err.message, EXIT.flowFailed);
+      const at = err.retryAfterMs === undefined ? undefined : new Date(Date.now() + err.retryAfterMs).toISOString();
+      return fail(`${err.message}${at ? `; retry after ${at}` : ''}`, EXIT.later, at ? { retryAt: at } : {});
+    }
+    if (err instanceof ConfigError) {
+      const hint = /CASCADE_ENCRYPTION/.test(err.message)
+        ? ' (against the sandbox: run the CLI in the checkout where `npm run dev` runs; it reads .data/sandbox.env)'
+        : '';
+      return fail(`${err.message}${hint}`, EXIT.config);
+    }
+    if (err instanceof CascadeSetupError || err instanceof CodecMismatchError || err instanceof ConnectError)
+      return fail(err.message, EXIT.config);
+    return fail((err as Error).message, EXIT.config);
   } finally {
     await connection?.close();
   }
 }
 
-async function otp(
-  cascade: CascadeClient,
-  sub: string | undefined,
-  rest: string[],
-  flags: Record<string, string | boolean | undefined>,
-  print: (human: string, data: unknown) => void,
-): Promise<number> {
-  switch (sub) {
-    case 'start': {
-      const { id, started } = await cascade.startOtp({
-        trackingId: (flags['tracking-id'] as string | undefined) ?? `cli-${randomUUID()}`,
-        recipient: { phone: flags.to as string | undefined, email: flags.email as string | undefined },
-        steps: stepsFromFlags(flags as Record<string, string>),
-        template: (flags.template as string | undefined) ?? 'Your code is {code}',
-      });
-      print(`${started ? 'started' : 'already exists'}: ${id}`, { id, started });
-      return EXIT.ok;
-    }
-    case 'verify': {
-      const [id, code] = rest;
-      const result = await cascade.verifyOtp(need(id, 'id'), need(code, 'code'));
-      print(`${result.status} (${result.attemptsLeft} attempts left)`, result);
-      return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
-    }
-    case 'resend': {
-      const result = await cascade.resendOtp(need(rest[0], 'id'), { nextStep: Boolean(flags['next-step']) });
-      print(`resent (send ${result.sends}, ${result.sendsLeft} left)`, result);
-      return EXIT.ok;
-    }
-    case 'cancel':
-      await cascade.cancel(need(rest[0], 'id'));
-      print('cancel sent', { id: rest[0], canceled: true });
-      return EXIT.ok;
-    case 'result': {
-      const result = (await cascade.result(need(rest[0], 'id'))) as OtpResult;
-      print(result.status, result);
-      return result.status === 'approved' ? EXIT.ok : EXIT.flowFailed;
-    }
-    default:
-      throw new UsageError(`unknown otp command ${sub ?? ''}`);
+class ConnectError extends Error {}
+
+/** A flow's result, or FlowFailedError naming the flow and the innermost reason. */
+async function outcome<T>(id: string, result: Promise<T>): Promise<T> {
+  try {
+    return await result;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) throw new FlowFailedError(id, failureMessage(err));
+    throw err;
   }
 }
 
-async function guard(
-  cascade: CascadeClient,
-  sub: string | undefined,
-  rest: string[],
-  flags: Record<string, string | boolean | undefined>,
-  print: (human: string, data: unknown) => void,
-): Promise<number> {
-  if (!cascade.guard) throw new UsageError('abuse limits need CASCADE_OTP_SECRET');
-  const prefix = need(rest[0], 'prefix');
-  const by = `cli:${process.env.USER ?? 'operator'}`;
-  if (sub === 'unblock') await cascade.guard.unblockPrefix(prefix, by, flags.reason as string | undefined);
-  else if (sub === 'block')
-    await cascade.guard.blockPrefix(prefix, by, (flags.reason as string | undefined) ?? 'blocked by an operator');
-  else if (sub !== 'status') throw new UsageError(`unknown guard command ${sub ?? ''}`);
-  const state = await cascade.guard.state(prefix);
-  print(
-    `${prefix}: ${state.blocked ? 'BLOCKED' : 'open'}${state.reason ? ` (${state.reason})` : ''}, ${state.recentVerified}/${state.recentFlows} verified`,
-    state,
-  );
-  return EXIT.ok;
+function steps(flags: Flags) {
+  const via = str(flags.via);
+  const unknown = via
+    ?.split(',')
+    .map((s) => s.trim())
+    .find((c) => c && !['smsbat', 'reach', 'email'].includes(c));
+  if (unknown)
+    throw new UsageError(`--via: unknown channel "${unknown}" (use smsbat, reach or email, comma-separated)`);
+  return stepsFromFlags(flags as Record<string, string>);
 }
 
-async function bulk(
-  client: Client,
-  cascade: CascadeClient,
-  file: string,
-  flags: Record<string, string | boolean | undefined>,
-  json: boolean,
-  out: (line: string) => void,
-): Promise<number> {
-  const steps = stepsFromFlags({
-    ...(flags as Record<string, string>),
-    via: (flags.via as string | undefined) ?? 'smsbat',
-  });
-  const bulkId = (flags['bulk-id'] as string | undefined) ?? `bulk-${Date.now()}`;
-  const { id } = await cascade.startBulk({
-    bulkId,
-    step: steps[0] as BulkSendInput['step'],
-    file: { path: resolve(file) },
-    ratePerSecond: flags.rate ? Number(flags.rate) : undefined,
-  });
-  const handle = client.workflow.getHandle(id);
-  const result = handle.result() as Promise<BulkProgress>;
-  let finished = false;
-  void result.finally(() => (finished = true)).catch(() => undefined);
-  while (!finished) {
-    await new Promise((r) => setTimeout(r, 500));
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && !finished) out(json ? JSON.stringify({ progress: p }) : progressBar(p));
+async function readCode(io: CliIo): Promise<string> {
+  if (!io.readLine) throw new UsageError('missing <code>');
+  const code = (await io.readLine('code: ')).trim();
+  if (!code) throw new UsageError('missing <code> (give it as an argument, at the prompt or on stdin)');
+  return code;
+}
+
+/** A line typed at a prompt (on stderr) on a terminal; otherwise the first line of stdin. */
+async function readLineFromTerminalOrStdin(prompt: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined });
+  try {
+    if (process.stdin.isTTY) return await new Promise<string>((done) => rl.question(prompt, done));
+    for await (const line of rl) return line;
+    return '';
+  } finally {
+    rl.close();
   }
-  const final = await result;
-  out(json ? JSON.stringify({ id: handle.workflowId, ...final }) : `${progressBar(final)}\ndone: ${handle.workflowId}`);
-  return final.failed === 0 ? EXIT.ok : EXIT.flowFailed;
-}
-
-async function installTools(out: (line: string) => void): Promise<number> {
-  const { installTemporalBinaries } = await import('../testing/temporal-binaries');
-  const { ok, lines } = installTemporalBinaries();
-  lines.forEach((line) => out(line));
-  return ok ? EXIT.ok : EXIT.config;
-}
-
-async function writeBundle(file: string, workflowsPath: string | undefined, out: (line: string) => void) {
-  const { writeFileSync } = await import('node:fs');
-  const { bundleCascadeWorkflows } = await import('../worker/bundle');
-  const { code } = await bundleCascadeWorkflows({ workflowsPath: workflowsPath && resolve(workflowsPath) });
-  writeFileSync(resolve(file), code);
-  out(`workflow bundle: ${resolve(file)} (${(code.length / 1024).toFixed(0)} KiB); set CASCADE_WORKFLOW_BUNDLE to it`);
-  return EXIT.ok;
-}
-
-export function progressBar(p: BulkProgress, width = 30): string {
-  const doneShare = p.total === 0 ? 1 : (p.delivered + p.failed) / p.total;
-  const sentShare = p.total === 0 ? 1 : (p.sent + p.failed) / p.total;
-  const full = Math.round(doneShare * width);
-  const sent = Math.max(0, Math.round(sentShare * width) - full);
-  const bar = '█'.repeat(full) + '▒'.repeat(sent) + '·'.repeat(Math.max(0, width - full - sent));
-  return `[${bar}] ${p.sent}/${p.total} sent, ${p.delivered} delivered, ${p.failed} failed, ${p.pending} pending${p.paused ? ' (paused)' : ''}`;
 }
 
 function need(value: string | undefined, name: string): string {
@@ -297,7 +557,6 @@ function need(value: string | undefined, name: string): string {
   return value;
 }
 
-function fail(out: (line: string) => void, json: boolean, message: string, code: number): number {
-  out(json ? JSON.stringify({ error: message, exitCode: code }) : `error: ${message}`);
-  return code;
+function str(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
