@@ -1,5 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { type ChannelAdapter } from '../channels';
+import { recordSend, recordSendFailure } from '../metrics/activity';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { toActivityFailure, withRecipients } from './failures';
@@ -24,6 +25,7 @@ export function createSendStep(deps: ActivityDeps) {
     const { step, recipient, idempotencyKey } = input;
     // The recipient is known before anything is rendered: its addresses are scrubbed whatever fails.
     let redact = withRecipients({}, recipient);
+    if (Context.current().info.attempt > 1) recordSend(step, 'retried');
     try {
       const channel = deps.channels.get(step.channel);
       const rendered = renderContent(input.content, flow, deps.otp);
@@ -43,6 +45,7 @@ export function createSendStep(deps: ActivityDeps) {
         expirySeconds: input.expirySeconds ?? input.ttlSeconds,
         owner: flow.workflowId,
       });
+      recordSend(step, 'accepted');
       const receipts = await routeReceipts(deps, channel, sent.providerMessageId, flow.workflowId);
       return {
         provider: channel.channel,
@@ -55,7 +58,7 @@ export function createSendStep(deps: ActivityDeps) {
         ...(receipts.early.length > 0 ? { early: receipts.early } : {}),
       };
     } catch (err) {
-      throw toActivityFailure(err, redact);
+      throw recordSendFailure(step, toActivityFailure(err, redact));
     }
   };
 }
