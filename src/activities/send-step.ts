@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import { type ChannelAdapter } from '../channels';
-import { recordSend, recordSendFailure } from '../metrics/activity';
+import { recordParkedReceipts, recordSend, recordSendFailure } from '../metrics/activity';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { toActivityFailure, withRecipients } from './failures';
@@ -47,6 +47,7 @@ export function createSendStep(deps: ActivityDeps) {
       });
       recordSend(step, 'accepted');
       const receipts = await routeReceipts(deps, channel, sent.providerMessageId, flow.workflowId);
+      recordParkedReceipts(receipts.early);
       return {
         provider: channel.channel,
         providerMessageId: sent.providerMessageId,

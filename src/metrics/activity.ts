@@ -34,6 +34,13 @@ export function recordPolledReceipt(status: DeliveryStatus): DeliveryStatus {
   return status;
 }
 
+/** Webhook receipts that came before their send's answer and waited in the receipt index for it. */
+export function recordParkedReceipts(statuses: DeliveryStatus[]): void {
+  for (const s of statuses) {
+    if (isFinalState(s.state)) add(METRICS.receipts, { provider: s.provider, path: 'webhook', state: s.state });
+  }
+}
+
 /** The abuse limits' answer for one OTP start. */
 export function recordLimitVerdict<V extends LimitVerdict>(verdict: V): V {
   if (verdict.allowed) add(METRICS.abuseAllowed, {});

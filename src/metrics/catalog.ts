@@ -6,8 +6,8 @@
  * Labels are bounded by construction: provider and route names, outcomes and reasons from fixed
  * sets, currencies as providers report them (ISO 4217), the recipient's country calling code.
  * Never a phone number, an address, a code, a provider message id or a tracking id.
- * The SDK adds `namespace`, `task_queue` and `workflow_type` (`activity_type` for activities) to
- * what workflows and activities emit.
+ * The TypeScript SDK adds `namespace`, `taskQueue` and `workflowType` (`activityType` for
+ * activities) to what workflows and activities emit (Core's own metrics spell it `task_queue`).
  */
 export type MetricKind = 'counter' | 'histogram' | 'gauge';
 

@@ -10,8 +10,10 @@ import { countryCode, currencyLabel, routeOf } from '../metrics/labels';
 import type { Recipient, Step } from '../shared/schemas';
 import type { Attempt, BulkMessageState, OtpStatus } from '../shared/types';
 
-const counter = (m: MetricDefinition) => metricMeter.createCounter(m.name, undefined, m.help);
-const histogram = (m: MetricDefinition) => metricMeter.createHistogram(m.name, 'float', undefined, m.help);
+// Made where they are used: the meter exists only inside a workflow, and this module is imported
+// outside one too (clients import the workflow functions to start them).
+const counter = (m: MetricDefinition) => () => metricMeter.createCounter(m.name, undefined, m.help);
+const histogram = (m: MetricDefinition) => () => metricMeter.createHistogram(m.name, 'float', undefined, m.help);
 
 const outcomes = counter(METRICS.outcomes);
 const latency = histogram(METRICS.latency);
@@ -31,38 +33,38 @@ export function recordStep(step: Step, attempt: Attempt, result: string): void {
   const outcome = result === 'delivered' ? 'delivered' : result === 'next' ? attempt.status : undefined;
   if (outcome !== 'delivered' && outcome !== 'failed' && outcome !== 'timed_out') return;
   const labels = { provider: step.channel, route: routeOf(step) };
-  outcomes.add(1, { ...labels, outcome });
+  outcomes().add(1, { ...labels, outcome });
   if (outcome === 'delivered' && attempt.sentAt && attempt.settledAt) {
     const seconds = (Date.parse(attempt.settledAt) - Date.parse(attempt.sentAt)) / 1000;
-    if (Number.isFinite(seconds)) latency.record(Math.max(0, seconds), labels);
+    if (Number.isFinite(seconds)) latency().record(Math.max(0, seconds), labels);
   }
   if (attempt.cost !== undefined && Number.isFinite(attempt.cost) && attempt.cost >= 0) {
-    cost.record(attempt.cost, { provider: step.channel, currency: currencyLabel(attempt.currency) });
+    cost().record(attempt.cost, { provider: step.channel, currency: currencyLabel(attempt.currency) });
   }
 }
 
 /** A step the chain did not try (its provider is known to be down). */
 export function recordSkipped(step: Step): void {
-  outcomes.add(1, { provider: step.channel, route: routeOf(step), outcome: 'skipped' });
+  outcomes().add(1, { provider: step.channel, route: routeOf(step), outcome: 'skipped' });
 }
 
 export function recordFallback(from: Step, to: Step): void {
-  fallbacks.add(1, { from: from.channel, to: to.channel });
+  fallbacks().add(1, { from: from.channel, to: to.channel });
 }
 
 export function recordOtpStarted(recipient: Recipient): void {
-  otpStarted.add(1, { country_code: countryCode(recipient) });
+  otpStarted().add(1, { country_code: countryCode(recipient) });
 }
 
 export function recordOtpCodeSent(recipient: Recipient, resend: boolean): void {
   const labels = { country_code: countryCode(recipient) };
-  otpCodesSent.add(1, labels);
-  if (resend) otpResends.add(1, labels);
+  otpCodesSent().add(1, labels);
+  if (resend) otpResends().add(1, labels);
 }
 
 export function recordOtpCompleted(recipient: Recipient, status: OtpStatus): void {
   if (status === 'pending') return;
-  otpCompleted.add(1, { country_code: countryCode(recipient), outcome: status });
+  otpCompleted().add(1, { country_code: countryCode(recipient), outcome: status });
 }
 
 /**
@@ -92,7 +94,7 @@ export class CampaignTally {
     for (const [state, n] of now) {
       const grown = n - (this.seen.get(state) ?? 0);
       if (emit && grown > 0 && state !== 'queued' && state !== 'pending') {
-        campaignMessages.add(grown, { provider: this.provider, state });
+        campaignMessages().add(grown, { provider: this.provider, state });
       }
       this.seen.set(state, Math.max(n, this.seen.get(state) ?? 0));
     }
