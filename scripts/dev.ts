@@ -21,6 +21,7 @@ import { WebhookReceiver } from '../src/webhooks/receiver';
 import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { createCascadeWorker } from '../src/worker/create-worker';
 import { runDemo } from './demo';
+import { DEV_METRICS_TOKEN, devRuntimeMetrics, startDevPrometheus } from './dev-prometheus';
 
 const ROOT = join(__dirname, '..');
 const DATA = process.env.DEV_DATA_DIR ?? join(ROOT, '.data');
@@ -29,7 +30,11 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true });
   // Ctrl-C is ours to handle: everything stops in order below, not the SDK's own way in parallel.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: [],
+    ...devRuntimeMetrics(port('DEV_METRICS_PORT', 9464)),
+  });
   const ports = {
     temporal: port('DEV_TEMPORAL_PORT', 7233),
     ui: port('DEV_UI_PORT', 8233),
@@ -112,11 +117,19 @@ async function main(): Promise<void> {
       receipts,
       reachApiKey: config.reach?.apiKey,
       smsbatCurrency: config.smsbat?.currency,
+      metricsToken: DEV_METRICS_TOKEN,
       log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
     }).start(ports.webhooks);
     stops.push(['the webhook receiver', () => receiver.close()]);
     // SMSBAT's webhook URL is per account: the simulator plays the account manager here.
     sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, config.webhooks.smsbatToken!));
+    const prometheus = await startDevPrometheus({
+      port: port('DEV_PROMETHEUS_PORT', 9090),
+      workerMetricsPort: port('DEV_METRICS_PORT', 9464),
+      receiverUrl: receiver.url,
+      dataDir: DATA,
+    });
+    if (prometheus) stops.push(['Prometheus', () => prometheus.stop()]);
     const { worker, close } = await createCascadeWorker({ config, plugin: { receiptIndex: receipts } });
     const running = worker.run();
     stops.push([
@@ -140,6 +153,7 @@ async function main(): Promise<void> {
         `  codec server        ${codecEndpoint}`,
         '                      (payloads are encrypted; the Web UI decodes through it, with this token)',
         `  worker              task queue "${config.temporal.taskQueue}"`,
+        ...(prometheus ? [`  Prometheus          ${prometheus.url}  (alerts: ${prometheus.url}/alerts)`] : []),
         '',
         'Ctrl-C stops everything; the next run reuses .data/.',
       ].join('\n'),
