@@ -12,6 +12,7 @@ describe('bench harness (tiny)', () => {
       bulk: 300,
       bulkWebhooks: 200,
       indexOps: 200,
+      metricsOverhead: 4,
       flood: 30,
       address: process.env[SHARED_DEV_SERVER_ENV],
     });
@@ -27,6 +28,7 @@ describe('bench harness (tiny)', () => {
       'bulk with webhooks',
       'receipt index (SQLite)',
       'receipt index (PostgreSQL)',
+      'metrics overhead',
       'unknown-id flood',
     ]);
     for (const [section, figures] of Object.entries(report.sections)) {
