@@ -50,7 +50,8 @@ describe('bench harness (tiny)', () => {
     expect(report.sections['bulk with webhooks']).toMatchObject({ messages: 200, delivered: 200 });
     expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
     expect(report.sections['unknown-id flood']).toMatchObject({ unknownReceipts: 30, answered200Parked: 30 });
-    expect(report.targets).toHaveLength(11);
+    expect(report.sections['metrics overhead']).toMatchObject({ flows: 4 });
+    expect(report.targets).toHaveLength(12);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });
