@@ -19,6 +19,7 @@ import { measureBulkWebhooks } from './scenarios/bulk-webhooks';
 import { measureReceiptIndex } from './scenarios/receipt-index';
 import { measureUnknownFlood } from './scenarios/unknown-flood';
 import { measureInFlight } from './scenarios/in-flight';
+import { measureMetricsOverhead } from './scenarios/metrics-overhead';
 import { percentile, ratio, runConcurrently } from './stats';
 
 export interface BenchOptions {
@@ -36,6 +37,8 @@ export interface BenchOptions {
   bulkWebhooks?: number;
   /** Claims and routes timed against each receipt-index backend (PostgreSQL when its binaries exist). */
   indexOps?: number;
+  /** Happy-path flows on a worker exporting its metrics and on one without (each; worker processes). */
+  metricsOverhead?: number;
   /** Token-valid receipts for invented message ids, posted while legitimate flows run (last). */
   flood?: number;
   /** An existing Temporal server; a fresh dev server when absent (on a SQLite file when `inFlight`). */
@@ -80,7 +83,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     let lastSmsbatReceiptAt = 0;
-    const receipts = await openReceiptIndex(`sqlite:${join(tmpdir(), `bench-${randomUUID()}`, 'receipts.sqlite')}`);
+    const indexUrl = `sqlite:${join(tmpdir(), `bench-${randomUUID()}`, 'receipts.sqlite')}`;
+    const receipts = await openReceiptIndex(indexUrl);
     stops.push(() => receipts.close());
     const receiver = await new WebhookReceiver({
       client,
@@ -404,7 +408,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
     }
 
-    // 11. Last (it fills the receiver's park): a flood of receipts for ids nobody claimed.
+    // 11. The happy path with the worker's metrics exported and without.
+    if (options.metricsOverhead) {
+      sections['metrics overhead'] = await measureMetricsOverhead(
+        {
+          client,
+          sim,
+          address,
+          bundleCode: code,
+          publicUrl,
+          token: TOKEN,
+          indexUrl,
+          concurrency,
+          phone: (i) => phone(7, i),
+          log,
+        },
+        options.metricsOverhead,
+      );
+    }
+
+    // 12. Last (it fills the receiver's park): a flood of receipts for ids nobody claimed.
     if (options.flood) {
       log(`unknown-id flood: ${options.flood} token-valid receipts for invented ids, legitimate flows beside them…`);
       sections['unknown-id flood'] = await measureUnknownFlood(
@@ -427,6 +450,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         atMost('worker RSS per cached flow, MB (upper bound)', flight.rssPerCachedFlowMB, 0.5),
       );
     }
+    const metrics = sections['metrics overhead'];
+    if (metrics) targets.push(atLeast('happy-path throughput, metrics exported / not', metrics.exportedVsNot, 0.95));
     const flood = sections['unknown-id flood'];
     if (flood) {
       targets.push(

@@ -1,14 +1,14 @@
 /**
  * `npm run bench` (quick) or `npm run bench -- --full`: prints the table, writes bench/results/latest.json.
- * Sizes can be set one by one: `--flows=N --concurrency=N --burst=N --in-flight=N --bulk=N --bulk-webhooks=N --index=N --flood=N`
- * (0 skips one of the last six).
+ * Sizes can be set one by one: `--flows=N --concurrency=N --burst=N --in-flight=N --bulk=N --bulk-webhooks=N --index=N --metrics=N --flood=N`
+ * (0 skips one of the last seven).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { formatReport, runBench } from './harness';
 
-const SIZES = ['flows', 'concurrency', 'burst', 'in-flight', 'bulk', 'bulk-webhooks', 'index', 'flood'];
+const SIZES = ['flows', 'concurrency', 'burst', 'in-flight', 'bulk', 'bulk-webhooks', 'index', 'metrics', 'flood'];
 
 function size(name: string, otherwise: number | undefined): number | undefined {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     bulk: size('bulk', full ? 100_000 : undefined) || undefined,
     bulkWebhooks: size('bulk-webhooks', full ? 100_000 : 10_000) || undefined,
     indexOps: size('index', full ? 20_000 : 5_000) || undefined,
+    metricsOverhead: size('metrics', full ? 2_000 : 400) || undefined,
     flood: size('flood', 10_000) || undefined,
     log: (line) => process.stderr.write(`${line}\n`),
   });

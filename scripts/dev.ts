@@ -27,6 +27,7 @@ import { stopWithParent } from '../src/bin/main';
 import { SANDBOX_SETTINGS_FILE } from '../src/cli/sandbox-settings';
 import { sandboxLogger } from './dev-log';
 import { runDemo } from './demo';
+import { DEV_METRICS_TOKEN, devRuntimeMetrics, startDevPrometheus } from './dev-prometheus';
 
 const ROOT = join(__dirname, '..');
 const DATA = process.env.DEV_DATA_DIR ?? join(ROOT, '.data');
@@ -35,7 +36,11 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 async function main(): Promise<void> {
   mkdirSync(DATA, { recursive: true, mode: 0o700 });
   // Signals are ours to handle: everything stops in order below, not the SDK's own way in parallel.
-  Runtime.install({ logger: sandboxLogger(), shutdownSignals: [] });
+  Runtime.install({
+    logger: sandboxLogger(),
+    shutdownSignals: [],
+    ...devRuntimeMetrics(port('DEV_METRICS_PORT', 9464)),
+  });
   const ports = {
     temporal: port('DEV_TEMPORAL_PORT', 7233),
     ui: port('DEV_UI_PORT', 8233),
@@ -163,12 +168,20 @@ async function main(): Promise<void> {
           receipts,
           reachApiKey: config.reach?.apiKey,
           smsbatCurrency: config.smsbat?.currency,
+          metricsToken: DEV_METRICS_TOKEN,
           log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
         }).start(ports.webhooks),
       (r) => r.close(),
     );
     // SMSBAT's webhook URL is per account: the simulator plays the account manager here.
     sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, config.webhooks.smsbatToken!));
+    const prometheus = await startDevPrometheus({
+      port: port('DEV_PROMETHEUS_PORT', 9090),
+      workerMetricsPort: port('DEV_METRICS_PORT', 9464),
+      receiverUrl: receiver.url,
+      dataDir: DATA,
+    });
+    if (prometheus) stops.push(['Prometheus', () => prometheus.stop()]);
     const { running } = await part(
       'the worker',
       async () => {
@@ -192,6 +205,7 @@ async function main(): Promise<void> {
       `  webhook receiver    ${receiver.url}  (/webhooks/smsbat, /webhooks/reach, /healthz, /readyz)`,
       `  codec server        ${codecEndpoint}  (payloads are encrypted; the Web UI decodes through it)`,
       `  worker              task queue "${config.temporal.taskQueue}"`,
+      ...(prometheus ? [`  Prometheus          ${prometheus.url}  (alerts: ${prometheus.url}/alerts)`] : []),
       `  client settings     ${settingsFile}`,
       '                      (`npm run -s cli -- …` in this checkout reads them; elsewhere:',
       `                       set -a; . ${settingsFile}; set +a)`,

@@ -1,3 +1,4 @@
+import { recordPolledReceipt } from '../metrics/activity';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { toActivityFailure } from './failures';
@@ -7,7 +8,7 @@ import { type CheckDeliveryInput } from './types';
 export function createCheckDelivery(deps: ActivityDeps) {
   return async function checkDelivery({ provider, providerMessageId }: CheckDeliveryInput): Promise<DeliveryStatus> {
     try {
-      return await deps.channels.get(provider).status(providerMessageId);
+      return recordPolledReceipt(await deps.channels.get(provider).status(providerMessageId));
     } catch (err) {
       throw toActivityFailure(err);
     }

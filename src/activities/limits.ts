@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { AbuseGuard } from '../client/abuse-guard';
+import { recordLimitVerdict } from '../metrics/activity';
 import { type LimitVerdict } from '../shared/types';
 import { type ActivityDeps } from './deps';
 import { otpNotConfigured } from './failures';
@@ -24,8 +25,8 @@ export function createAcquireOtpLimits(deps: ActivityDeps) {
     const { workflowId } = currentFlow();
     if (proof && guard.verifyProof(recipient, workflowId, proof)) {
       const prefix = guard.prefixOf(recipient);
-      return { allowed: true, ...(prefix ? { prefixGuardId: guard.prefixGuardId(prefix) } : {}) };
+      return recordLimitVerdict({ allowed: true, ...(prefix ? { prefixGuardId: guard.prefixGuardId(prefix) } : {}) });
     }
-    return guard.decide(recipient, workflowId);
+    return recordLimitVerdict(await guard.decide(recipient, workflowId));
   };
 }

@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { type ChannelAdapter } from '../channels';
 import { SendHealth } from '../health/send-hooks';
+import { recordParkedReceipts, recordSend, recordSendFailure } from '../metrics/activity';
 import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ActivityDeps } from './deps';
 import { toActivityFailure, withRecipients } from './failures';
@@ -28,6 +29,7 @@ export function createSendStep(deps: ActivityDeps) {
     if (skipped) return skipped;
     // The recipient is known before anything is rendered: its addresses are scrubbed whatever fails.
     let redact = withRecipients({}, recipient);
+    if (Context.current().info.attempt > 1) recordSend(step, 'retried');
     try {
       const channel = deps.channels.get(step.channel);
       const rendered = renderContent(input.content, flow, deps.otp);
@@ -47,7 +49,9 @@ export function createSendStep(deps: ActivityDeps) {
         expirySeconds: input.expirySeconds ?? input.ttlSeconds,
         owner: flow.workflowId,
       });
+      recordSend(step, 'accepted');
       const receipts = await routeReceipts(deps, channel, sent.providerMessageId, flow.workflowId);
+      recordParkedReceipts(receipts.early);
       const result: SendStepResult = {
         provider: channel.channel,
         providerMessageId: sent.providerMessageId,
@@ -62,7 +66,7 @@ export function createSendStep(deps: ActivityDeps) {
       return result;
     } catch (err) {
       health.failed(err);
-      throw toActivityFailure(err, redact);
+      throw recordSendFailure(step, toActivityFailure(err, redact));
     }
   };
 }

@@ -2,6 +2,7 @@
 /** `temporal-cascade-worker` (`npm run worker`): a worker configured from the environment. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { CASCADE_HISTOGRAM_BUCKETS } from '../metrics/catalog';
 import { createCascadeWorker } from '../worker/create-worker';
 import { runMain } from './main';
 
@@ -12,7 +13,15 @@ runMain(async () => {
     logger: new DefaultLogger('INFO'),
     // The SDK drains in-flight tasks on these, then worker.run() returns.
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+    ...(metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: { bindAddress: metricsAddress, histogramBucketOverrides: CASCADE_HISTOGRAM_BUCKETS },
+            },
+          },
+        }
+      : {}),
   });
   const { worker, close } = await createCascadeWorker({
     config,

@@ -2,6 +2,7 @@ import { type IncomingMessage } from 'node:http';
 import { ProviderError } from '../providers/errors';
 import { parseReachCallback } from '../providers/reach/client';
 import { validateReachSignature } from '../providers/reach/signature';
+import { type DeliveryStatus } from '../shared/delivery-status';
 import { type ReceiptDelivery } from './delivery';
 import { reply, type Reply } from './http';
 import { isProgressOnly, receiptFieldProblem } from './limits';
@@ -11,7 +12,8 @@ export interface ReachDeps {
   apiKey: string;
   publicUrl: string;
   delivery: ReceiptDelivery;
-  count(outcome: string): void;
+  /** `status`: the receipt, once it reached its flow or chunk. */
+  count(outcome: string, status?: DeliveryStatus): void;
   log(entry: Record<string, unknown>): void;
 }
 
@@ -76,10 +78,10 @@ export async function handleReach(
       state: status.state,
       rawStatus: status.rawStatus,
     });
-    deps.count(result === 'forwarded' ? 'forwarded_bulk' : result);
+    deps.count(result === 'forwarded' ? 'forwarded_bulk' : result, status);
     return reply(200, { ok: true, result });
   }
   const result = await deps.delivery.toFlow(workflowId, status);
-  deps.count(result);
+  deps.count(result, status);
   return reply(200, { ok: true, result });
 }

@@ -2,8 +2,11 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Client } from '@temporalio/client';
 import { HttpService } from '../http-server/service';
 import { type ProviderHealth } from '../health/health';
+import { METRICS } from '../metrics/catalog';
+import { CounterRegistry } from '../metrics/registry';
 import { type ReceiptIndex } from '../receipts/types';
 import { secretsEqual } from '../security/constant-time';
+import { isFinalState, type DeliveryStatus } from '../shared/delivery-status';
 import { ReceiptDelivery } from './delivery';
 import { BodyTooLargeError, readBody, reply, send, type Reply } from './http';
 import { handleReach } from './reach';
@@ -45,6 +48,8 @@ const EXPIRE_EVERY_MS = 60_000;
 export class WebhookReceiver extends HttpService {
   private readonly delivery: ReceiptDelivery;
   private readonly counts = new Map<string, number>();
+  /** What `GET /metrics` serves Prometheus (see the catalog). */
+  readonly metricsRegistry = new CounterRegistry();
   private expiry?: NodeJS.Timeout;
 
   constructor(private options: WebhookReceiverOptions) {
@@ -96,6 +101,7 @@ export class WebhookReceiver extends HttpService {
       if (!(err instanceof BodyTooLargeError)) this.log({ event: 'error', error: (err as Error).message });
     }
     send(res, result);
+    this.metricsRegistry.add(METRICS.receiverRequests, { route: routeLabel(path), code: String(result.status) });
     this.log({
       method: req.method,
       route: path.replace(/^(\/webhooks\/(smsbat|reach))\/.*$/, '$1'),
@@ -120,7 +126,7 @@ export class WebhookReceiver extends HttpService {
         receipts: options.receipts,
         delivery: this.delivery,
         currency: options.smsbatCurrency,
-        count: (outcome) => this.count('smsbat', outcome),
+        count: (outcome, status) => this.count('smsbat', outcome, status),
         log: (entry) => this.log(entry),
       });
     }
@@ -132,7 +138,7 @@ export class WebhookReceiver extends HttpService {
         apiKey: options.reachApiKey,
         publicUrl: options.publicUrl,
         delivery: this.delivery,
-        count: (outcome) => this.count('reach', outcome),
+        count: (outcome, status) => this.count('reach', outcome, status),
         log: (entry) => this.log(entry),
       });
     }
@@ -148,11 +154,17 @@ export class WebhookReceiver extends HttpService {
     }
   }
 
-  /** Counts per provider and outcome, and the index's own gauges (Prometheus text, as JSON lines would leak nothing more). */
+  /**
+   * Prometheus text for a scraper (its Accept header names text/plain or OpenMetrics); otherwise
+   * the JSON counts per provider and outcome and the index's own figures.
+   */
   private async metrics(req: IncomingMessage): Promise<Reply> {
     const header = req.headers.authorization ?? '';
     if (!secretsEqual(header.startsWith('Bearer ') ? header.slice(7) : '', this.options.metricsToken!)) {
       return reply(401, { error: 'unauthorized' });
+    }
+    if (/text\/plain|openmetrics/.test(req.headers.accept ?? '')) {
+      return { status: 200, body: {}, text: this.metricsRegistry.render() };
     }
     const stats = await this.options.receipts?.stats();
     return {
@@ -164,14 +176,24 @@ export class WebhookReceiver extends HttpService {
     };
   }
 
-  private count(provider: string, outcome: string): void {
+  private count(provider: string, outcome: string, status?: DeliveryStatus): void {
     const key = `${provider}.${outcome}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.metricsRegistry.add(METRICS.receiverReceipts, { provider, outcome });
+    if (status && isFinalState(status.state) && outcome.startsWith('forwarded')) {
+      this.metricsRegistry.add(METRICS.receipts, { provider, path: 'webhook', state: status.state });
+    }
   }
 
   private log(entry: Record<string, unknown>): void {
     this.options.log?.({ at: new Date().toISOString(), component: 'webhooks', ...entry });
   }
+}
+
+/** The receiver's routes, as a label from a fixed set (a path of our own choosing never becomes one). */
+function routeLabel(path: string): string {
+  const route = /^\/(?:webhooks\/(smsbat|reach)(?:\/|$)|(healthz|readyz|metrics)$)/.exec(path);
+  return route?.[1] ?? route?.[2] ?? 'other';
 }
 
 /** A malformed %-escape is a wrong token, not a server error. */

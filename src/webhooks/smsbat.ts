@@ -14,7 +14,8 @@ export interface SmsbatDeps {
   delivery: ReceiptDelivery;
   /** The account's currency, for the amounts SMSBAT's webhook carries without one. */
   currency?: string;
-  count(outcome: string): void;
+  /** `status`: the receipt, once it reached its flow or chunk. */
+  count(outcome: string, status?: DeliveryStatus): void;
   log(entry: Record<string, unknown>): void;
 }
 
@@ -70,7 +71,7 @@ async function route(status: DeliveryStatus, deps: SmsbatDeps): Promise<string> 
   if (decision.kind === 'full') return count(deps, 'park_full');
   if (decision.duplicate) return count(deps, 'duplicate');
   try {
-    return count(deps, await forward(decision.owner, status, deps));
+    return count(deps, await forward(decision.owner, status, deps), status);
   } catch (err) {
     // Not in Temporal: the index must not take the provider's retry (after our 503) for a duplicate.
     await deps.receipts.release(status).catch(() => undefined);
@@ -90,7 +91,7 @@ async function forward(owner: ReceiptOwner, status: DeliveryStatus, deps: Smsbat
   return forwarded === 'forwarded' ? 'forwarded_bulk' : forwarded;
 }
 
-function count(deps: SmsbatDeps, outcome: string): string {
-  deps.count(outcome);
+function count(deps: SmsbatDeps, outcome: string, status?: DeliveryStatus): string {
+  deps.count(outcome, status);
   return outcome;
 }

@@ -11,6 +11,8 @@ export { connectionAuth } from '../temporal-connection';
 export { createActivities, type ActivityDeps } from '../activities';
 export { OtpCodes, sealOtpCode } from '../otp/codes';
 export { WebhookReceiver, type WebhookReceiverOptions } from '../webhooks/receiver';
+export { METRICS, CASCADE_HISTOGRAM_BUCKETS, type MetricDefinition } from '../metrics/catalog';
+export { recordBlocksActive } from '../metrics/activity';
 export { registerSearchAttributes, assertSearchAttributes, CascadeSetupError } from '../setup/search-attributes';
 export * from '../providers/errors';
 export type * from '../shared/types';

@@ -19,6 +19,7 @@ import {
 } from '../shared/messages';
 import { type BulkMessageState, type BulkProgress, type BulkReceipt } from '../shared/types';
 import { chunkProgressSignal } from './bulk-signals';
+import { CampaignTally } from './metrics';
 import {
   BULK_BATCHES_IN_FLIGHT,
   BULK_POLL,
@@ -68,7 +69,9 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
   const progress = (): BulkProgress => count(states(), input.count, paused, canceled);
   setHandler(progressQuery, progress);
   const parent = workflowInfo().parent;
+  const tally = new CampaignTally(input.step.channel);
   const report = async () => {
+    tally.update(states());
     if (parent)
       await getExternalWorkflowHandle(parent.workflowId).signal(
         chunkProgressSignal,
@@ -150,6 +153,7 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
   const all = states();
   if (input.v2 && receiptsPushed) {
     await awaitPushedReceipts(all, until, () => canceled, input.step.channel);
+    tally.update(all);
     return progress();
   }
   let wait: number = RECEIPT_POLL.firstMs;
@@ -172,6 +176,7 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
     await report();
     wait = Math.min(wait * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);
   }
+  tally.update(all);
   return progress();
 }
 

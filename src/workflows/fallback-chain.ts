@@ -20,6 +20,7 @@ import type { Recipient, Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
 import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
 import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP, SEND_LOCAL, SEND_LOCAL_LAST_STEP } from './policies';
+import { recordFallback, recordStep } from './metrics';
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
@@ -97,9 +98,11 @@ export class FallbackChain {
       this.currentStep = i;
       showChannel(step.channel);
       this.closeTimer();
+      if (i > run.startStep) recordFallback(run.steps[i - 1], step);
       const sent = await this.send(run, step, i);
       if (!sent) continue;
       const outcome = await this.awaitReceipt(run, step, sent.attempt, firstPollMs(step, sent.receiptPushed));
+      recordStep(step, sent.attempt, outcome);
       if (outcome !== 'next') return outcome;
     }
     if (this.deliveredBy(run.sendNo)) return 'delivered';
@@ -176,6 +179,7 @@ export class FallbackChain {
         message: cause?.message ?? err.message,
         nonRetryable: cause instanceof ApplicationFailure && cause.nonRetryable === true,
       };
+      recordStep(step, attempt, 'next');
       return undefined;
     }
     if ('skipped' in result) {

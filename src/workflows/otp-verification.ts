@@ -18,6 +18,7 @@ import type { OtpInput } from '../shared/schemas';
 import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
 import { FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
 import { resolveParams } from './input';
+import { recordOtpCodeSent, recordOtpCompleted, recordOtpStarted } from './metrics';
 import { LOCAL_CHECK, OTP_PREPARE } from './policies';
 import { startDeadline } from './timers';
 import { formatDuration, showDetails, showStatus } from './visibility';
@@ -60,6 +61,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
   const send = (startStep: number) => {
     const sendNo = ++sends;
     lastSendAt = Date.now();
+    recordOtpCodeSent(p.recipient, sendNo > 1);
     chain
       .run({
         sendNo,
@@ -174,6 +176,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
   } else {
     verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
   }
+  recordOtpStarted(p.recipient);
   if (status === 'pending') send(0);
   showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
 
@@ -187,6 +190,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
       .catch(() => undefined);
   }
   await condition(allHandlersFinished);
+  recordOtpCompleted(p.recipient, status);
   showStatus(status);
   showDetails(status);
   return {

@@ -12,6 +12,7 @@ describe('bench harness (tiny)', () => {
       bulk: 300,
       bulkWebhooks: 200,
       indexOps: 200,
+      metricsOverhead: 4,
       flood: 30,
       address: process.env[SHARED_DEV_SERVER_ENV],
     });
@@ -27,6 +28,7 @@ describe('bench harness (tiny)', () => {
       'bulk with webhooks',
       'receipt index (SQLite)',
       'receipt index (PostgreSQL)',
+      'metrics overhead',
       'unknown-id flood',
     ]);
     for (const [section, figures] of Object.entries(report.sections)) {
@@ -48,7 +50,8 @@ describe('bench harness (tiny)', () => {
     expect(report.sections['bulk with webhooks']).toMatchObject({ messages: 200, delivered: 200 });
     expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
     expect(report.sections['unknown-id flood']).toMatchObject({ unknownReceipts: 30, answered200Parked: 30 });
-    expect(report.targets).toHaveLength(11);
+    expect(report.sections['metrics overhead']).toMatchObject({ flows: 4 });
+    expect(report.targets).toHaveLength(12);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { request } from 'undici';
+import { findPrometheus } from '../../scripts/prometheus';
 import { freePort } from '../../src/testing/dev-server';
 
 const ROOT = join(__dirname, '../..');
@@ -26,6 +27,8 @@ async function devPorts(): Promise<Record<string, string>> {
     DEV_SMTP_PORT: String(await freePort()),
     DEV_WEBHOOK_PORT: String(await freePort()),
     DEV_CODEC_PORT: String(await freePort()),
+    DEV_METRICS_PORT: String(await freePort()),
+    DEV_PROMETHEUS_PORT: String(await freePort()),
   };
 }
 
@@ -106,6 +109,21 @@ describe('npm run dev (the sandbox)', () => {
     expect((await request(`http://127.0.0.1:${first.ports.DEV_UI_PORT}/`)).statusCode).toBe(200);
     expect((await request(`http://127.0.0.1:${first.ports.DEV_SIM_PORT}/_sim/health`)).statusCode).toBe(200);
     expect((await request(`http://127.0.0.1:${first.ports.DEV_WEBHOOK_PORT}/readyz`)).statusCode).toBe(200);
+    if (findPrometheus()) {
+      // Prometheus beside the sandbox, its URL printed, scraping the worker and the receiver.
+      const url = `http://127.0.0.1:${first.ports.DEV_PROMETHEUS_PORT}`;
+      expect(first.output()).toContain(`Prometheus          ${url}`);
+      const up = async () => {
+        const res = await request(`${url}/api/v1/query?query=${encodeURIComponent('sum(up)')}`);
+        return Number(
+          ((await res.body.json()) as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1],
+        );
+      };
+      for (let i = 0; (await up()) !== 2; i++) {
+        if (i > 100) throw new Error('Prometheus does not scrape the worker and the receiver');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
     const uiOrigin = `http://localhost:${first.ports.DEV_UI_PORT}`;
     const decode = (origin: string) =>
       request(`http://127.0.0.1:${first.ports.DEV_CODEC_PORT}/decode`, {
