@@ -1,5 +1,6 @@
 import { type Channels } from '../channels';
 import { type OtpCodes } from '../otp/codes';
+import { type LimitStore } from '../limits/store';
 import { type ReceiptIndex } from '../receipts/types';
 import { type LimitPolicy } from '../shared/limits';
 
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   receipts?: () => Promise<ReceiptIndex>;
   /** Abuse limits `otpVerification` checks itself (false: off). */
   limits?: LimitPolicy | false;
+  /** Where the limits count (opened on first use; the receipt index's database by default). */
+  limitStore?: () => Promise<LimitStore>;
   /** Directories bulk files may be read from; file sources elsewhere are refused. */
   bulkDirs?: string[];
 }

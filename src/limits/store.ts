@@ -48,7 +48,7 @@ export class LimitStore {
   }
 
   /** Whether this run may send; asked again for the same run, the same answer (counted once). */
-  async admit(subject: AdmitSubject): Promise<LimitVerdict> {
+  async admit(subject: AdmitSubject, options: { waitedMs?: number } = {}): Promise<LimitVerdict> {
     const now = this.now();
     this.expireNowAndThen(now);
     const pol = this.policy;
@@ -91,8 +91,11 @@ export class LimitStore {
     const decide = (s: Snapshot): AdmitPlan | { existing: LimitVerdict } => {
       if (s.flow) return { existing: s.flow.verdict };
       const blocks: BlockRow[] = [];
+      // The caller gave up waiting for this run's answer (guard_unavailable): the run must not send.
+      const stale = !pol.failOpen && (options.waitedMs ?? 0) > pol.guardTimeoutMs;
       let monitorBlock = false;
       const refusal = ((): Refusal | undefined => {
+        if (stale) return { allowed: false, scope: 'recipient', reason: 'guard_unavailable' };
         for (const q of rq) {
           const hour = s.sums[q.hour];
           if (hour.started >= pol.perRecipientHour) {
@@ -149,7 +152,7 @@ export class LimitStore {
         blocks.push(row);
         return blockedRefusal(row, now);
       })();
-      const monitored = refusal && (pol.mode === 'monitor' || monitorBlock);
+      const monitored = refusal && !stale && (pol.mode === 'monitor' || monitorBlock);
       const verdict: LimitVerdict = !refusal
         ? { allowed: true }
         : monitored
