@@ -21,6 +21,7 @@ import { type BulkSendInput } from '../shared/schemas';
 import { type BulkProgress, type DeliveryResult, type OtpResult } from '../shared/types';
 import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
 import { connectionAuth } from '../temporal-connection';
+import { GUARD_USAGE, runGuard } from './guard';
 import { stepsFromFlags } from './steps';
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
@@ -32,7 +33,7 @@ const USAGE = `usage:
   temporal-cascade otp resend <id> [--next-step]
   temporal-cascade otp cancel <id>
   temporal-cascade status <id>
-  temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
+  ${GUARD_USAGE}   (abuse limits of a phone prefix, e.g. +38050)
   temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
   temporal-cascade setup                 register the search attributes on TEMPORAL_NAMESPACE (idempotent)
   temporal-cascade tools                 install the pinned Temporal CLI and test server (for tests and the sandbox)
@@ -83,6 +84,7 @@ export async function run(argv: string[], out: (line: string) => void = console.
     if (command === 'tools') return await installTools(out);
     if (command === 'bundle') return await writeBundle(need(sub, 'out.js'), flags.workflows, out);
     const config = loadConfig();
+    if (command === 'guard') return await runGuard(config, sub, rest, flags, print);
     connection = await Connection.connect({ address: config.temporal.address, ...connectionAuth(config) });
     const client = new Client({
       connection,
@@ -132,8 +134,6 @@ export async function run(argv: string[], out: (line: string) => void = console.
         );
         return EXIT.ok;
       }
-      case 'guard':
-        return await guard(cascade, sub, rest, flags, print);
       case 'bulk':
         return await bulk(client, cascade, need(sub, 'file'), flags, json, out);
       case 'setup': {
@@ -207,28 +207,6 @@ async function otp(
     default:
       throw new UsageError(`unknown otp command ${sub ?? ''}`);
   }
-}
-
-async function guard(
-  cascade: CascadeClient,
-  sub: string | undefined,
-  rest: string[],
-  flags: Record<string, string | boolean | undefined>,
-  print: (human: string, data: unknown) => void,
-): Promise<number> {
-  if (!cascade.guard) throw new UsageError('abuse limits need CASCADE_OTP_SECRET');
-  const prefix = need(rest[0], 'prefix');
-  const by = `cli:${process.env.USER ?? 'operator'}`;
-  if (sub === 'unblock') await cascade.guard.unblockPrefix(prefix, by, flags.reason as string | undefined);
-  else if (sub === 'block')
-    await cascade.guard.blockPrefix(prefix, by, (flags.reason as string | undefined) ?? 'blocked by an operator');
-  else if (sub !== 'status') throw new UsageError(`unknown guard command ${sub ?? ''}`);
-  const state = await cascade.guard.state(prefix);
-  print(
-    `${prefix}: ${state.blocked ? 'BLOCKED' : 'open'}${state.reason ? ` (${state.reason})` : ''}, ${state.recentVerified}/${state.recentFlows} verified`,
-    state,
-  );
-  return EXIT.ok;
 }
 
 async function bulk(
