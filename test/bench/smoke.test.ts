@@ -21,12 +21,16 @@ describe('bench harness (tiny)', () => {
       'happy path',
       'fallback path',
       'OTP',
+      'abuse limits: OTP on vs off',
       'webhook load',
       'in flight',
       'bulk',
       'bulk with webhooks',
       'receipt index (SQLite)',
       'receipt index (PostgreSQL)',
+      'abuse limits: rules',
+      'limit store (SQLite)',
+      'limit store (PostgreSQL)',
       'unknown-id flood',
     ]);
     for (const [section, figures] of Object.entries(report.sections)) {
@@ -48,7 +52,9 @@ describe('bench harness (tiny)', () => {
     expect(report.sections['bulk with webhooks']).toMatchObject({ messages: 200, delivered: 200 });
     expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
     expect(report.sections['unknown-id flood']).toMatchObject({ unknownReceipts: 30, answered200Parked: 30 });
-    expect(report.targets).toHaveLength(11);
+    expect(report.sections['abuse limits: rules']).toMatchObject({ realisticRefusals: 0 });
+    expect(report.sections['abuse limits: OTP on vs off']).toMatchObject({ refusals: 0, abuseGuardRunningAfter: 0 });
+    expect(report.targets).toHaveLength(17);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });
