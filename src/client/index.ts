@@ -9,6 +9,8 @@ export {
   CascadeValidationError,
 } from './errors';
 export { AbuseGuard } from './abuse-guard';
+// The limit store, for the operators' guard API (drivers load only when a store is opened).
+export { LimitStore, openLimitStore, MemoryLimitBackend } from '../limits';
 export { CascadeClientPlugin, createCascadeClientPlugin } from './plugin';
 export { sealOtpCode } from '../otp/codes';
 export { loadClientConfig, ConfigError, DEFAULT_TASK_QUEUE, type CascadeClientConfig } from '../config';
