@@ -1,10 +1,12 @@
 /**
  * Events that may come with every start (the store unreachable, monitor-mode refusals) are counted
- * at once and logged once per interval, with the count and the latest detail: a store outage at
- * a thousand starts a second is one line a minute, not a thousand.
+ * at once and written at most once per interval per event, with the count since the last line and
+ * the latest detail: a store outage at a thousand starts a second is one line a minute, not a
+ * thousand.
  */
 export class IntervalReport {
-  private counts = new Map<string, { n: number; detail: string }>();
+  private readonly pending = new Map<string, { n: number; detail: string }>();
+  private readonly lastWritten = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   /** Since this object was made, per event. */
   readonly totals = new Map<string, number>();
@@ -16,25 +18,30 @@ export class IntervalReport {
 
   add(event: string, detail: string): void {
     this.totals.set(event, (this.totals.get(event) ?? 0) + 1);
-    const entry = this.counts.get(event);
-    if (entry) {
-      entry.n++;
-      entry.detail = detail;
+    const now = Date.now();
+    const last = this.lastWritten.get(event);
+    if (last === undefined || now - last >= this.intervalMs) {
+      this.emit(event, 1, detail, now);
       return;
     }
-    // The first of an interval is written at once; the rest in the interval's summary.
-    this.counts.set(event, { n: 0, detail });
-    this.write(event, 1, detail);
-    this.timer ??= setTimeout(() => this.flush(), this.intervalMs).unref();
+    const entry = this.pending.get(event) ?? { n: 0, detail };
+    entry.n++;
+    entry.detail = detail;
+    this.pending.set(event, entry);
+    this.timer ??= setTimeout(() => this.flush(), last + this.intervalMs - now).unref();
   }
 
+  /** Writes what is pending now (also at the end of each interval). */
   flush(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const counts = this.counts;
-    this.counts = new Map();
-    for (const [event, { n, detail }] of counts) if (n > 0) this.write(event, n, detail);
-    if (counts.size > 0 && [...counts.values()].some((c) => c.n > 0)) {
-      this.timer = setTimeout(() => this.flush(), this.intervalMs).unref();
-    }
+    const now = Date.now();
+    for (const [event, { n, detail }] of this.pending) this.emit(event, n, detail, now);
+    this.pending.clear();
+  }
+
+  private emit(event: string, count: number, detail: string, now: number): void {
+    this.lastWritten.set(event, now);
+    this.write(event, count, detail);
   }
 }
