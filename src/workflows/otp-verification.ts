@@ -157,7 +157,7 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
 
   let prefixGuardId = p.guard?.prefixGuardId;
   if (v2) {
-    // The abuse limits, whoever started the flow (a start CascadeClient checked carries its proof).
+    // The abuse limits, whoever started the flow (see admission.ts).
     const verdict = await limits.check(p);
     if (!verdict.allowed) {
       expiry.cancel();
