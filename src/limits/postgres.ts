@@ -94,8 +94,25 @@ export class PostgresLimitBackend implements LimitBackend {
   }
 
   async convert(flowKey: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ converted: boolean }>(this.sql.convert, [flowKey]);
-    return rows[0]?.converted ?? false;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ counted: [string, number][] }>(this.sql.unverifiedRun, [flowKey]);
+      if (rows.length === 0 || rows[0].counted.length === 0) {
+        await client.query('COMMIT');
+        return false;
+      }
+      // The admissions' locks, in their order: a conversion never holds a counter row an admission waits for.
+      await client.query(this.sql.lock, [[...new Set(rows[0].counted.map(([key]) => key))]]);
+      await client.query(this.sql.convert, [flowKey]);
+      await client.query('COMMIT');
+      return true;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async putBlock(row: BlockRow): Promise<void> {
@@ -258,6 +275,8 @@ function statements(prefix: string) {
       ON CONFLICT (key) DO UPDATE SET rule = excluded.rule, reason = excluded.reason, since = excluded.since,
         until = excluded.until, trips = excluded.trips, monitor = excluded.monitor, expires_at = excluded.expires_at`,
     blocks: `SELECT * FROM ${blocks} WHERE $1::text[] IS NULL OR key = ANY($1::text[])`,
+    unverifiedRun: `
+      SELECT counted FROM ${runs} WHERE flow_key = $1 AND NOT verified AND jsonb_array_length(counted) > 0 FOR UPDATE`,
     // The run is marked once (its row lock orders two converts of one run); its buckets counted once.
     convert: `
       WITH f AS (

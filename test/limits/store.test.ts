@@ -101,6 +101,24 @@ function describeLimitStoreContract(name: string, database: () => Promise<Open>)
       expect(verdicts.filter((v) => v.allowed)).toHaveLength(5);
     });
 
+    test('admissions and conversions from two processes at once, over shared country and prefix rows: no deadlock, every count kept', async () => {
+      const stores = [await store(), await store()];
+      const prefixes = ['+38063', '+38066', '+38067', '+38068'];
+      let next = 0;
+      // 8 callers, each admitting then converting, as workers' local activities do.
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, caller) => {
+          for (let i = next++; i < 400; i = next++) {
+            const sub = subject(prefixes[i % 4]);
+            expect((await stores[caller % 2].admit(sub)).allowed).toBe(true);
+            expect(await stores[(caller + i) % 2].convert(sub.flowKey)).toBe(true);
+          }
+        }),
+      );
+      for (const p of prefixes)
+        expect(await stores[0].status(p)).toMatchObject({ recentFlows: 100, recentVerified: 100 });
+    });
+
     test('realistic traffic: 450 codes an hour to one prefix at 75 % conversion, 3 hours → no refusal, before or after the windows', async () => {
       const s = await store();
       let refused = 0;
