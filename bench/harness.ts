@@ -3,9 +3,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { CascadeClient } from '../src/client';
+import { CascadeClient, CascadeLimitError } from '../src/client';
 import { loadConfig } from '../src/config';
+import { openLimitBackend, openLimitStore } from '../src/limits/open';
 import { openReceiptIndex } from '../src/receipts/open';
+import { DEFAULT_LIMITS } from '../src/shared/limits';
 import { SmsbatClient } from '../src/providers/smsbat/client';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { freePort, startDevServer, type RunningDevServer } from '../src/testing/dev-server';
@@ -20,6 +22,7 @@ import { measureReceiptIndex } from './scenarios/receipt-index';
 import { measureUnknownFlood } from './scenarios/unknown-flood';
 import { measureInFlight } from './scenarios/in-flight';
 import { measureMetricsOverhead } from './scenarios/metrics-overhead';
+import { measureLimitRules, measureLimitStore } from './scenarios/limits';
 import { percentile, ratio, runConcurrently } from './stats';
 
 export interface BenchOptions {
@@ -86,6 +89,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const indexUrl = `sqlite:${join(tmpdir(), `bench-${randomUUID()}`, 'receipts.sqlite')}`;
     const receipts = await openReceiptIndex(indexUrl);
     stops.push(() => receipts.close());
+    // The DEFAULT abuse limits, counted where a worker counts them by default: the receipt index's database.
+    const limitStore = await openLimitStore(indexUrl, DEFAULT_LIMITS);
+    stops.push(() => limitStore.close());
     const receiver = await new WebhookReceiver({
       client,
       publicUrl,
@@ -116,9 +122,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const activityStartedAt = new Map<string, number>();
     const { worker, close } = await createCascadeWorker({
       config,
-      // No abuse limits, in the workflow as in the client below: the bench measures delivery, and
-      // its OTP flows share one prefix and country, whose guards would serialise them.
-      plugin: { receiptIndex: receipts, limits: false },
+      plugin: { receiptIndex: receipts, limitStore },
       workflowBundle: { code },
       worker: {
         activities: {
@@ -132,7 +136,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       await running;
       await close();
     });
-    const cascade = new CascadeClient({ client, taskQueue, otpSecret: TEST_OTP_SECRET, limits: false });
+    const cascade = new CascadeClient({ client, taskQueue, otpSecret: TEST_OTP_SECRET });
+    // The same worker without limits, on a queue of its own: the baseline the limits are measured against.
+    const offQueue = `${taskQueue}-limits-off`;
+    const off = await createCascadeWorker({
+      config,
+      plugin: { receiptIndex: receipts, limits: false },
+      workflowBundle: { code },
+      worker: { taskQueue: offQueue },
+    });
+    const offRunning = off.worker.run();
+    stops.push(async () => {
+      off.worker.shutdown();
+      await offRunning;
+      await off.close();
+    });
+    // The same startOtp on both sides (it waits for the flow's admission): a worker without limits
+    // admits every flow without asking a store, so the ratio is what the limits cost.
+    const cascadeOff = new CascadeClient({ client, taskQueue: offQueue, otpSecret: TEST_OTP_SECRET });
     const { flows: n, concurrency } = options;
     const sections: Record<string, Figures> = new Proxy({} as Record<string, Figures>, {
       // Each section is shown as soon as it is measured: a long run's progress, and its partial results.
@@ -228,39 +249,89 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       };
     }
 
-    // 5. OTP: start → code sent → verify approved.
-    log(`OTP: ${n} flows…`);
-    const verifyLatency: number[] = [];
-    const notApproved: string[] = [];
-    const otpWall = await runConcurrently(n, concurrency, async (i) => {
-      const to = phone(3, i);
-      const { id } = await cascade.startOtp({
-        trackingId: `bench-otp-${randomUUID()}`,
-        recipient: { phone: to },
-        steps: [{ channel: 'smsbat', fromName: 'Bench' }],
-        template: 'Code {code}',
+    // 5. OTP: start → code sent → verify approved, one country over four operator prefixes (distinct
+    // numbers), with the DEFAULT abuse limits (as users run it) and, for the ratio, without.
+    const abuseGuardsRunning = async () =>
+      (await client.workflow.count(`WorkflowType = 'abuseGuard' AND ExecutionStatus = 'Running'`)).count;
+    const guardsBefore = await abuseGuardsRunning();
+    const otpPrefixes = ['+38063', '+38066', '+38067', '+38068'];
+    const otpPhone = (run: number, i: number) =>
+      `${otpPrefixes[i % 4]}${String(run)}${String(1_000_000 + i).slice(-6)}`;
+    const measureOtp = async (via: CascadeClient, run: number, flows = n) => {
+      const startLatency: number[] = [];
+      const startToCode: number[] = [];
+      const verifyLatency: number[] = [];
+      const notApproved: string[] = [];
+      let refused = 0;
+      let unavailable = 0;
+      const wall = await runConcurrently(flows, concurrency, async (i) => {
+        const to = otpPhone(run, i);
+        const t0 = Date.now();
+        let id: string;
+        try {
+          ({ id } = await via.startOtp({
+            trackingId: `bench-otp-${randomUUID()}`,
+            recipient: { phone: to },
+            steps: [{ channel: 'smsbat', fromName: 'Bench' }],
+            template: 'Code {code}',
+          }));
+        } catch (err) {
+          if (!(err instanceof CascadeLimitError)) throw err;
+          refused++;
+          if (err.reason === 'guard_unavailable') unavailable++;
+          return;
+        }
+        startLatency.push(Date.now() - t0);
+        let text: string | undefined;
+        // Not tighter: 50 readers scanning thousands of messages would starve the in-process worker.
+        for (
+          const until = Date.now() + 120_000;
+          !(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text);
+        ) {
+          if (Date.now() > until) throw new Error(`OTP: no code reached ${to} within 2 minutes (flow ${id})`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        startToCode.push(sim.messages('smsbat').find((m) => m.recipient === to)!.acceptedAt - t0);
+        const t1 = Date.now();
+        const verdict = await via.verifyOtp(id, /(\d{6})/.exec(text)![1]);
+        verifyLatency.push(Date.now() - t1);
+        if (verdict.status !== 'approved') notApproved.push(`${id}: ${verdict.status}`);
       });
-      let text: string | undefined;
-      // Not tighter: 50 readers scanning thousands of messages would starve the in-process worker.
-      for (
-        const until = Date.now() + 120_000;
-        !(text = sim.messages('smsbat').find((m) => m.recipient === to)?.text);
-      ) {
-        if (Date.now() > until) throw new Error(`OTP: no code reached ${to} within 2 minutes (flow ${id})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const t0 = Date.now();
-      const verdict = await cascade.verifyOtp(id, /(\d{6})/.exec(text)![1]);
-      verifyLatency.push(Date.now() - t0);
-      if (verdict.status !== 'approved') notApproved.push(`${id}: ${verdict.status}`);
-    });
-    if (notApproved.length) log(`  not approved: ${notApproved.slice(0, 5).join(', ')}`);
+      if (notApproved.length) log(`  not approved: ${notApproved.slice(0, 5).join(', ')}`);
+      return {
+        flowsPerSec: (flows / wall) * 1000,
+        startOtpP50: percentile(startLatency, 50),
+        startToCodeP50: percentile(startToCode, 50),
+        verifyLatency,
+        notApproved: notApproved.length,
+        refused,
+        unavailable,
+      };
+    };
+    // Both workers warmed first (unmeasured), so neither run pays for the other's cold start.
+    await measureOtp(cascadeOff, 3, Math.min(n, concurrency));
+    await measureOtp(cascade, 4, Math.min(n, concurrency));
+    log(`OTP: ${n} flows, limits off…`);
+    const otpOff = await measureOtp(cascadeOff, 2);
+    log(`OTP: ${n} flows, limits on (DEFAULT), four prefixes…`);
+    const otpOn = await measureOtp(cascade, 1);
+    await new Promise((r) => setTimeout(r, 1500));
     sections['OTP'] = {
-      flowsPerSec: (n / otpWall) * 1000,
-      throughputVsEngine: ratio((n / otpWall) * 1000, engine.flowsPerSec),
-      verifyP50VsEngine: ratio(percentile(verifyLatency, 50), engine.startToActivityP50),
-      verifyP99VsEngine: ratio(percentile(verifyLatency, 99), engine.startToActivityP99),
-      notApproved: notApproved.length,
+      flowsPerSec: otpOn.flowsPerSec,
+      throughputVsEngine: ratio(otpOn.flowsPerSec, engine.flowsPerSec),
+      verifyP50VsEngine: ratio(percentile(otpOn.verifyLatency, 50), engine.startToActivityP50),
+      verifyP99VsEngine: ratio(percentile(otpOn.verifyLatency, 99), engine.startToActivityP99),
+      notApproved: otpOn.notApproved,
+    };
+    sections['abuse limits: OTP on vs off'] = {
+      throughputOnVsOff: ratio(otpOn.flowsPerSec, otpOff.flowsPerSec),
+      startOtpP50OnVsOff: ratio(otpOn.startOtpP50, otpOff.startOtpP50),
+      startToCodeP50OnVsOff: ratio(otpOn.startToCodeP50, otpOff.startToCodeP50),
+      refusals: otpOn.refused,
+      guardUnavailable: otpOn.unavailable,
+      otpsBetweenCounts: 2 * n,
+      abuseGuardRunningBefore: guardsBefore,
+      abuseGuardRunningAfter: await abuseGuardsRunning(),
     };
 
     // 9. Webhook load: a burst of receipts, a quarter of each kind, for flows waiting on them.
@@ -408,6 +479,40 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
     }
 
+    // 10b. The abuse limits' rules in simulated time, and the limit store's own throughput.
+    if (options.indexOps) {
+      const limitsDir = join(tmpdir(), `bench-${randomUUID()}`);
+      let files = 0;
+      log('abuse limits: realistic traffic and pumping on the DEFAULT policy (simulated clock, SQLite)…');
+      sections['abuse limits: rules'] = await measureLimitRules(
+        () => openLimitBackend(`sqlite:${join(limitsDir, `rules-${++files}.sqlite`)}`),
+        { perHour: 450, hours: 3 },
+      );
+      const otpRate = sections['OTP'].flowsPerSec;
+      const ops = Math.min(options.indexOps, 5000);
+      log(`abuse limits: ${ops} admissions on the SQLite store…`);
+      const onSqlite = await measureLimitStore(
+        await openLimitBackend(`sqlite:${join(limitsDir, 'store.sqlite')}`),
+        ops,
+      );
+      sections['limit store (SQLite)'] = { ...onSqlite, decisionsVsOtpRate: ratio(onSqlite.decisionsPerSec, otpRate) };
+      let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
+      try {
+        postgres = await startPostgres();
+      } catch (err) {
+        log(`  limit store on PostgreSQL skipped: ${(err as Error).message.split('\n')[0]}`);
+      }
+      if (postgres) {
+        try {
+          log(`abuse limits: ${ops} admissions on the PostgreSQL store…`);
+          const onPg = await measureLimitStore(await openLimitBackend(postgres.url), ops);
+          sections['limit store (PostgreSQL)'] = { ...onPg, decisionsVsOtpRate: ratio(onPg.decisionsPerSec, otpRate) };
+        } finally {
+          await postgres.stop();
+        }
+      }
+    }
+
     // 11. The happy path with the worker's metrics exported and without.
     if (options.metricsOverhead) {
       sections['metrics overhead'] = await measureMetricsOverhead(
@@ -443,6 +548,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       atMost('happy-path history events per flow', happy.historyEventsPerFlow, 12),
       exactly('workflows per single-message flow', happy.workflowsPerFlow, 1),
     ];
+    const limits = sections['abuse limits: OTP on vs off'];
+    targets.push(
+      atLeast('OTP throughput, limits on / off', limits.throughputOnVsOff, 0.9),
+      atMost('startOtp p50, limits on / off', limits.startOtpP50OnVsOff, 1.5),
+      exactly('OTP refusals guard_unavailable (DEFAULT limits)', limits.guardUnavailable, 0),
+      exactly('abuseGuard workflows running after the OTPs', limits.abuseGuardRunningAfter, 0),
+    );
+    const rules = sections['abuse limits: rules'];
+    if (rules) {
+      targets.push(
+        exactly('realistic traffic (450/h, 75 % converted, 3 h): refusals', rules.realisticRefusals, 0),
+        atMost('pumping at 3/s: codes sent before the block', rules.pumpingCodesSent, 100),
+      );
+    }
     const flight = sections['in flight'];
     if (flight) {
       targets.push(

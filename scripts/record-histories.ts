@@ -16,7 +16,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
 import { loadConfig } from '../src/config';
 import { openReceiptIndex } from '../src/receipts/open';
-import { DEFAULT_LIMITS, recipientGuardId } from '../src/shared/limits';
+import { MemoryLimitBackend } from '../src/limits/memory';
+import { LimitStore } from '../src/limits/store';
+import { otpWorkflowId } from '../src/shared/ids';
+import { DEFAULT_LIMITS } from '../src/shared/limits';
 import { cancelSignal, pauseSignal, progressQuery, receiptSignal, resumeSignal } from '../src/shared/messages';
 import { type BulkSendInput } from '../src/shared/schemas';
 import { type Simulator, startSimulator } from '../src/sim/server';
@@ -73,9 +76,10 @@ async function main(): Promise<void> {
   }).start(port);
   sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, TOKEN));
   // The worker applies the strict policy inside otpVerification (children, direct starts).
+  const limitStore = new LimitStore(new MemoryLimitBackend(), STRICT_LIMITS);
   const { worker, close } = await createCascadeWorker({
     config,
-    plugin: { receiptIndex: receipts, limits: STRICT_LIMITS },
+    plugin: { receiptIndex: receipts, limits: STRICT_LIMITS, limitStore },
   });
   const running = worker.run();
   const cascade = new CascadeClient({ client, taskQueue: config.temporal.taskQueue, otpSecret: config.otpSecret });
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     otpSecret: config.otpSecret,
     limits: STRICT_LIMITS,
+    limitStore,
   });
   const ctx: Ctx = { client, cascade, strict, sim, taskQueue: config.temporal.taskQueue, files };
 
@@ -547,36 +552,27 @@ const SCENARIOS: Scenario[] = [
     },
   },
 
-  // ---- abuseGuard -----------------------------------------------------------------------------
+  // ---- limits -------------------------------------------------------------------------------
   {
     path: 'guard-conversion',
     async run(ctx) {
-      // Three unverified flows to one prefix, then a fourth is refused; an operator unblocks it.
+      // A flow the limit store admits (its conversion recorded), and one it refuses: the prefix blocked by an operator.
       const prefix = '+38050009';
-      for (let i = 0; i < 3; i++) {
-        const h = await otp(
-          ctx,
-          `guard-${i}`,
-          { recipient: { phone: `${prefix}${i}0101` }, codeTtl: '2s' },
-          ctx.strict,
-        );
-        await done(h);
-      }
+      const admitted = await otp(ctx, 'guard-0', { recipient: { phone: `${prefix}00101` } }, ctx.strict);
+      await ctx.strict.verifyOtp(admitted.workflowId, await codeSentTo(ctx.sim, `${prefix}00101`));
+      await done(admitted);
+      await ctx.strict.guard!.blockPrefix(prefix, 'recorder', 'recorded');
+      const refused = trackingId('guard-refused');
       await ctx.strict
         .startOtp({
-          trackingId: trackingId('guard-refused'),
+          trackingId: refused,
           recipient: { phone: `${prefix}9009101` },
           steps: [steps.smsbat()],
           template: 'Your code is {code}',
         })
         .catch(() => undefined);
       await ctx.strict.guard!.unblockPrefix(prefix, 'recorder', 'recorded');
-      await ctx.strict.guard!.blockPrefix(prefix, 'recorder', 'recorded');
-      const recipient = recipientGuardId(
-        ctx.taskQueue,
-        ctx.strict.guard!.recipientKeys({ phone: `${prefix}00101` })[0],
-      );
-      return { prefix: `runs:${ctx.strict.guard!.prefixGuardId(prefix)}`, recipient: `runs:${recipient}` };
+      return { '': admitted.workflowId, refused: otpWorkflowId(refused) };
     },
   },
 

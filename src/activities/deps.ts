@@ -1,6 +1,7 @@
 import { type Channels } from '../channels';
 import { type ProviderHealth } from '../health/health';
 import { type OtpCodes } from '../otp/codes';
+import { type LimitStore } from '../limits/store';
 import { type ReceiptIndex } from '../receipts/types';
 import { type LimitPolicy } from '../shared/limits';
 
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   limits?: LimitPolicy | false;
   /** Shared provider health: sends count their outcomes in it and skip steps whose provider is unhealthy. */
   health?: ProviderHealth;
+  /** Where the limits count (opened on first use; the receipt index's database by default). */
+  limitStore?: () => Promise<LimitStore>;
   /** Directories bulk files may be read from; file sources elsewhere are refused. */
   bulkDirs?: string[];
 }

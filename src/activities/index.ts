@@ -2,7 +2,7 @@ import { createBulkActivities } from './bulk';
 import { createCancelScheduled, createCheckDelivery } from './check-delivery';
 import { createCheckInput } from './check-input';
 import { type ActivityDeps } from './deps';
-import { createAcquireOtpLimits } from './limits';
+import { createAcquireOtpLimits, createRecordOtpConversion } from './limits';
 import { createPrepareOtpVerifier } from './otp';
 import { createSendStep } from './send-step';
 import { type CascadeActivities } from './types';
@@ -19,6 +19,7 @@ export function createActivities(deps: ActivityDeps): CascadeActivities {
     cancelScheduled: createCancelScheduled(deps),
     prepareOtpVerifier: createPrepareOtpVerifier(deps),
     acquireOtpLimits: createAcquireOtpLimits(deps),
+    recordOtpConversion: createRecordOtpConversion(deps),
     ...createBulkActivities(deps),
   };
 }

@@ -72,7 +72,9 @@ export interface PrepareOtpInput {
 
 export interface AcquireOtpLimitsInput {
   recipient: Recipient;
-  /** Set by CascadeClient.startOtp once the guards allowed this flow (see AbuseGuard.proof). */
+  /** The run's start (epoch ms): a run that waited longer than the policy's guardTimeoutMs for a worker is refused. */
+  startedAt?: number;
+  /** 0.2.0 flows sent the client's keyed proof; it is ignored (the store is asked whatever it says). */
   proof?: string;
 }
 
@@ -89,8 +91,10 @@ export interface CascadeActivities {
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
   /** Derives this flow's code and returns only the SHA-256 of its seal. */
   prepareOtpVerifier(input: PrepareOtpInput): Promise<{ verifier: string }>;
-  /** Asks the abuse guards whether this OTP flow may send (idempotent per flow: a client's earlier check counts). */
+  /** Asks the limit store whether this OTP run may send (asked again for the same run, the same answer). */
   acquireOtpLimits(input: AcquireOtpLimitsInput): Promise<LimitVerdict>;
+  /** Records that this run's code was verified (the conversion the pumping rules judge). */
+  recordOtpConversion(): Promise<boolean>;
   /** Sends up to one provider request's worth of messages; one state per message, in order. */
   sendBulkBatch(input: SendBulkBatchInput): Promise<SendBulkBatchResult>;
   /** Final-or-not states of sent messages, in order. */

@@ -29,6 +29,7 @@ import { checkCodec, CodecMismatchError } from './codec-check';
 import { failureReason, inUserTerms, progressBar } from './format';
 import { withSandboxSettings } from './sandbox-settings';
 import { failureMessage, flowStatus, renderStatus } from './status';
+import { GUARD_USAGE, runGuard } from './guard';
 import { PROVIDER_USAGE, providerCommand } from './provider';
 import { stepsFromFlags } from './steps';
 
@@ -223,28 +224,20 @@ const status: CliCommand = {
 };
 
 const guard: CliCommand = {
-  usage: ['guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)'],
+  usage: [GUARD_USAGE],
   options: { reason: { type: 'string' } },
   check([sub, prefix]) {
+    if (sub === 'list') return;
     if (!sub || !['status', 'block', 'unblock'].includes(sub))
       throw new UsageError(`unknown guard command: ${sub ?? ''}`);
-    need(prefix, 'prefix');
+    if (!prefix || !/^\+\d{1,8}$/.test(prefix)) throw new UsageError('guard needs a prefix: + and digits, e.g. +38050');
   },
-  async run({ cascade, args, flags, print }) {
-    const [sub, prefix] = args;
-    if (!cascade.guard) throw new ConfigError(['CASCADE_OTP_SECRET: abuse limits need it']);
-    need(prefix, 'prefix');
-    const by = `cli:${process.env.USER ?? 'operator'}`;
-    if (sub === 'unblock') await cascade.guard.unblockPrefix(prefix, by, str(flags.reason));
-    else if (sub === 'block')
-      await cascade.guard.blockPrefix(prefix, by, str(flags.reason) ?? 'blocked by an operator');
-    else if (sub !== 'status') throw new UsageError(sub ? `unknown guard command: ${sub}` : 'guard needs a command');
-    const state = await cascade.guard.state(prefix);
-    print(
-      `${prefix}: ${state.blocked ? 'BLOCKED' : 'open'}${state.reason ? ` (${state.reason})` : ''}, ${state.recentVerified}/${state.recentFlows} verified`,
-      state,
-    );
-    return EXIT.ok;
+  // The limits live in the limit store (the receipt index's database): no Temporal needed.
+  needs: 'none',
+  async run({ args, flags, print }) {
+    const { env } = withSandboxSettings(process.env);
+    const url = env.CASCADE_RECEIPT_INDEX ?? defaultReceiptIndexUrl(env);
+    return runGuard(url, args[0], args.slice(1), flags, print);
   },
 };
 

@@ -1,6 +1,8 @@
 import {
   type Client,
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
@@ -10,7 +12,8 @@ import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
 import { secretsEqual } from '../security/constant-time';
-import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
+import { type LimitStore } from '../limits/store';
+import { admitUpdate, DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { bulkWorkflowId, deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
 import { maskRecipient } from '../shared/mask';
 import { cancelSignal, ErrorTypes, resendUpdate, stateQuery, statusQuery, verifyUpdate } from '../shared/messages';
@@ -29,6 +32,7 @@ import { CURRENT_CHANNEL, FLOW_KIND, RECIPIENT_MASK, TRACKING_ID } from '../shar
 import {
   type DeliveryProgress,
   type DeliveryResult,
+  type LimitVerdict,
   type OtpResult,
   type OtpState,
   type ResendResult,
@@ -36,7 +40,12 @@ import {
 } from '../shared/types';
 import { type deliverMessage, type otpVerification } from '../workflows';
 import { AbuseGuard } from './abuse-guard';
-import { CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from './errors';
+import {
+  CascadeFlowNotFoundError,
+  CascadeLimitError,
+  CascadeResendRefusedError,
+  CascadeValidationError,
+} from './errors';
 import { TrackingIds, type IdempotencyWindows, type TrackedStart } from './tracking';
 
 export interface CascadeClientOptions {
@@ -46,10 +55,13 @@ export interface CascadeClientOptions {
   /** CASCADE_OTP_SECRET: needed by verifyOtp to seal codes before they reach Temporal. */
   otpSecret?: string;
   /**
-   * Abuse limits checked before an OTP flow starts (default DEFAULT_LIMITS when otpSecret is set,
-   * which also keys recipients); `false` turns them off.
+   * Whether startOtp waits for the flow's admission by the abuse limits (default: yes, refusing
+   * with `guard_unavailable` after the policy's `guardTimeoutMs`, 10 s). The workers' policy is
+   * what counts; `false` starts without waiting (the flow still checks, and fails when refused).
    */
   limits?: LimitPolicy | false;
+  /** The limit store the workers count in, for the operators' `guard` API (openLimitStore). */
+  limitStore?: LimitStore;
   /**
    * How long after a flow closed a start with its tracking id still answers with it (default
    * `deliverMessage: '24h'`, `otpVerification: 0`: an OTP id is reused while its flow runs only).
@@ -69,14 +81,14 @@ export interface FlowStatus {
 
 /**
  * The typed API a backend calls. Inputs are validated before anything starts; starts are
- * idempotent by tracking id while the flow runs and for its window after (see tracking.ts): a
- * repeated start returns the existing flow instead of sending again.
+ * idempotent by tracking id (a repeated start returns the existing flow instead of sending again).
  */
 export class CascadeClient {
   private readonly client: Client;
   private readonly taskQueue: string;
-  /** The abuse guards (per recipient, per prefix); operators unblock prefixes through it. */
+  /** Operators' view of the abuse limits (given a `limitStore`): state, list, block, unblock. */
   readonly guard?: AbuseGuard;
+  private readonly admitTimeoutMs?: number;
   private readonly tracking: TrackingIds;
 
   constructor(private readonly options: CascadeClientOptions) {
@@ -84,15 +96,8 @@ export class CascadeClient {
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.tracking = new TrackingIds(this.client, options.idempotencyWindows);
     const policy = options.limits === undefined ? DEFAULT_LIMITS : options.limits;
-    if (policy) {
-      // Limits key recipients with the OTP secret: without it they would silently be off.
-      if (!options.otpSecret) {
-        throw new Error(
-          'CascadeClient: abuse limits need otpSecret (CASCADE_OTP_SECRET); pass limits: false for a client that starts no OTP flows',
-        );
-      }
-      this.guard = new AbuseGuard(this.client, { taskQueue: this.taskQueue, policy, secret: options.otpSecret });
-    }
+    if (policy) this.admitTimeoutMs = policy.guardTimeoutMs ?? DEFAULT_LIMITS.guardTimeoutMs!;
+    if (options.limitStore) this.guard = new AbuseGuard(options.limitStore);
   }
 
   /** Starts (or finds) the delivery of one message; returns its flow id. */
@@ -111,31 +116,67 @@ export class CascadeClient {
   }
 
   /**
-   * Starts (or finds) an OTP verification; returns its flow id. With limits on, a flow the abuse
-   * guards refuse throws CascadeLimitError before anything is sent.
+   * Starts (or finds) an OTP verification; returns its flow id. The flow's first workflow task asks
+   * the abuse limits (an Update-with-Start answered by it): a refused flow throws
+   * CascadeLimitError before anything is sent. `channel`: the first step's, the code's first way out.
    */
-  async startOtp(input: OtpInput): Promise<{ id: string; started: boolean }> {
+  async startOtp(input: OtpInput): Promise<{ id: string; started: boolean; channel?: string }> {
     let params = validate(OtpInputSchema, input);
     const id = otpWorkflowId(params.trackingId);
     const plan = await this.tracking.plan('otpVerification', id);
     if (plan.existing) return { id, started: false };
-    if (this.guard) {
-      await this.guard.acquire(params.recipient, plan.key);
-      const prefix = this.guard.prefixOf(params.recipient);
-      params = {
-        ...params,
-        guard: {
-          ...(prefix ? { prefixGuardId: this.guard.prefixGuardId(prefix) } : {}),
-          proof: this.guard.proof(params.recipient, id),
-        },
-      };
-    }
-    return this.startOnce<typeof otpVerification>('otpVerification', id, params, plan, {
+    const meta = {
       summary: `OTP ${params.trackingId} for ${maskRecipient(params.recipient)} via ${params.steps.map((s) => s.channel).join(' → ')}`,
       trackingId: params.trackingId,
       recipient: maskRecipient(params.recipient),
       channel: params.steps[0].channel,
-    });
+    };
+    if (this.admitTimeoutMs === undefined) {
+      return this.startOnce<typeof otpVerification>('otpVerification', id, params, plan, meta);
+    }
+    const request = randomUUID();
+    params = { ...params, guard: { request } };
+    let verdict: LimitVerdict & { started?: boolean };
+    try {
+      verdict = await this.client.connection.withDeadline(Date.now() + this.admitTimeoutMs, () =>
+        this.client.workflow.executeUpdateWithStart(admitUpdate, {
+          args: [{ request }],
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof otpVerification>('otpVerification', {
+            args: [params],
+            workflowId: id,
+            taskQueue: this.taskQueue,
+            // A running flow of this id is asked for its admission (the same run, counted once); a
+            // closed one is restarted only past its idempotency window (see TrackingIds).
+            workflowIdReusePolicy: plan.reusePolicy,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            staticSummary: meta.summary,
+            typedSearchAttributes: searchAttributes('otpVerification', meta),
+          }),
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return this.closedOtp(id);
+      // A running flow of an older version has no `admit` handler: it is the existing flow.
+      if (err instanceof WorkflowUpdateFailedError) return { id, started: false };
+      if (isDeadline(err)) throw new CascadeLimitError('recipient', 'guard_unavailable');
+      throw err;
+    }
+    if (!verdict.allowed) throw new CascadeLimitError(verdict.scope, verdict.reason, verdict.retryAfterMs);
+    return { id, started: verdict.started === true, ...(verdict.channel && { channel: verdict.channel }) };
+  }
+
+  /** A closed flow with this id: refused by the limits, it answers as it did; otherwise it is the existing flow. */
+  private async closedOtp(id: string): Promise<{ id: string; started: boolean }> {
+    try {
+      await this.client.workflow.getHandle(id).result();
+    } catch (err) {
+      const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === ErrorTypes.limitExceeded) {
+        const verdict = cause.details?.[0] as Extract<LimitVerdict, { allowed: false }> | undefined;
+        if (verdict) throw new CascadeLimitError(verdict.scope, verdict.reason, verdict.retryAfterMs);
+      }
+    }
+    return { id, started: false };
   }
 
   /**
@@ -244,13 +285,7 @@ export class CascadeClient {
         // A start racing another for the same id is refused: we answer with the flow that won.
         workflowIdReusePolicy: plan.reusePolicy,
         staticSummary: meta.summary,
-        typedSearchAttributes: [
-          { key: FLOW_KIND, value: type },
-          { key: TRACKING_ID, value: meta.trackingId },
-          { key: RECIPIENT_MASK, value: meta.recipient },
-          // The first step's channel, so the workflow need not upsert it (one history event fewer).
-          { key: CURRENT_CHANNEL, value: meta.channel },
-        ],
+        typedSearchAttributes: searchAttributes(type, meta),
       });
       return { id: workflowId, started: true };
     } catch (err) {
@@ -286,6 +321,24 @@ export class CascadeClient {
     const matches = result.approvedVerifier !== undefined && secretsEqual(digest, result.approvedVerifier);
     return { status: matches ? 'approved' : 'expired', attemptsLeft: 0 };
   }
+}
+
+function searchAttributes(type: FlowKind, meta: { trackingId: string; recipient: string; channel: string }) {
+  return [
+    { key: FLOW_KIND, value: type },
+    { key: TRACKING_ID, value: meta.trackingId },
+    { key: RECIPIENT_MASK, value: meta.recipient },
+    // The first step's channel, so the workflow need not upsert it (one history event fewer).
+    { key: CURRENT_CHANNEL, value: meta.channel },
+  ];
+}
+
+/** gRPC DEADLINE_EXCEEDED, however the client wrapped it. */
+function isDeadline(err: unknown): boolean {
+  for (let e = err as { code?: number; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 4 || /deadline/i.test(e.message ?? '')) return true;
+  }
+  return false;
 }
 
 function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

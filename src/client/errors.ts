@@ -21,7 +21,7 @@ export class CascadeFlowNotFoundError extends Error {
   }
 }
 
-/** An OTP flow refused by the abuse guards, before any provider was paid. */
+/** An OTP flow refused by the abuse limits, before any provider was paid. */
 export class CascadeLimitError extends Error {
   constructor(
     readonly scope: 'recipient' | 'prefix' | 'country',
@@ -30,7 +30,7 @@ export class CascadeLimitError extends Error {
   ) {
     super(
       reason === 'guard_unavailable'
-        ? `refused (${scope}): guard_unavailable — the abuse guard did not answer in time (is a worker polling the task queue?); OTP flows are refused while the guards cannot answer`
+        ? `refused (${scope}): guard_unavailable — the abuse limits did not answer in time (is a worker polling the task queue, and its limit store reachable?); OTP flows are refused while they cannot be checked`
         : `refused (${scope}): ${reason}`,
     );
     this.name = 'CascadeLimitError';

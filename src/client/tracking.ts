@@ -45,6 +45,9 @@ export class TrackingIds {
 
   /** Decides, from the flow that holds `workflowId` now (if any), whether a start makes a new one. */
   async plan(kind: TrackedFlowKind, workflowId: string): Promise<TrackedStart> {
+    // No window: Temporal's own policy says it (a running flow is refused, a closed one restarted),
+    // without a round trip of ours before every start.
+    if (this.windows[kind] === 0) return { existing: false, key: workflowId, reusePolicy: 'ALLOW_DUPLICATE' };
     let description;
     try {
       description = await this.client.workflow.getHandle(workflowId).describe();

@@ -10,4 +10,4 @@ export * from './search-attributes';
 export * from './ids';
 export { toMs, type DurationInput } from './durations';
 export { maskRecipient } from './mask';
-export { DEFAULT_LIMITS, type LimitPolicy, type LimitDecision, type GuardState } from './limits';
+export { DEFAULT_LIMITS, admitUpdate, type LimitPolicy, type LimitDecision, type GuardState } from './limits';

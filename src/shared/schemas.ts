@@ -153,11 +153,16 @@ export const OtpInputSchema = z
     resendCooldown: duration.default(OTP_DEFAULTS.resendCooldown),
     appName: z.string().min(1).max(64).optional(),
     /**
-     * Set by CascadeClient once the abuse guards allowed the flow: the prefix guard told when the
-     * code converts, and a keyed proof that spares the flow a second round of guard checks.
+     * Set by CascadeClient.startOtp: `request` tells its Update-with-Start a new flow from an
+     * existing one. `prefixGuardId` and `proof` came from 0.2.0 clients: read, never trusted (the
+     * flow asks the limit store whatever they say).
      */
     guard: z
-      .object({ prefixGuardId: z.string().min(1).optional(), proof: z.string().min(1).max(128).optional() })
+      .object({
+        request: z.string().min(1).max(64).optional(),
+        prefixGuardId: z.string().min(1).optional(),
+        proof: z.string().min(1).max(128).optional(),
+      })
       .strict()
       .optional(),
     validated: z.literal(VALIDATED).optional(),

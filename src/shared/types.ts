@@ -122,7 +122,17 @@ export interface BulkReceipt {
 
 /** What the abuse guards answered for one OTP flow. */
 export type LimitVerdict =
-  | { allowed: true; /** The prefix guard told when the code converts. */ prefixGuardId?: string }
+  | {
+      allowed: true;
+      /** 0.2.0 flows only: the prefix guard told when the code converts. */
+      prefixGuardId?: string;
+      /** Monitor mode: what enforcing would have refused. */
+      monitor?: { scope: 'recipient' | 'prefix' | 'country'; reason: string };
+      /** The store did not answer in time and the policy fails open. */
+      unchecked?: boolean;
+      /** The channel of the first step, the one the code goes out on first. */
+      channel?: string;
+    }
   | {
       allowed: false;
       /** Which guard refused; `guard_unavailable` when none answered in time (fail closed). */

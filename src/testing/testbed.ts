@@ -4,7 +4,10 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { CascadeClient } from '../client';
 import { loadConfig, type CascadeConfig } from '../config';
+import { MemoryLimitBackend } from '../limits/memory';
+import { LimitStore } from '../limits/store';
 import { openReceiptIndex } from '../receipts/open';
+import { DEFAULT_LIMITS } from '../shared/limits';
 import { type ReceiptIndex } from '../receipts/types';
 import { WebhookReceiver } from '../webhooks/receiver';
 import { smsbatWebhookUrl } from '../webhooks/urls';
@@ -113,7 +116,14 @@ export class CascadeTestbed {
       connection: options.env.nativeConnection,
       namespace: options.env.namespace ?? 'default',
       taskQueue,
-      plugins: [new CascadePlugin({ config, receiptIndex: receipts })],
+      // The limits count in memory, like the receipts: a test run leaves nothing behind.
+      plugins: [
+        new CascadePlugin({
+          config,
+          receiptIndex: receipts,
+          limitStore: new LimitStore(new MemoryLimitBackend(), DEFAULT_LIMITS),
+        }),
+      ],
       workflowBundle,
       ...(options.activities ? { activities: options.activities } : {}),
       ...options.worker,

@@ -12,6 +12,8 @@ import { ProviderHealth } from '../health/health';
 import { lazyHealthStore, openHealthStore } from '../health/open';
 import { type HealthPolicy } from '../health/policy';
 import { OtpCodes } from '../otp/codes';
+import { openLimitStore } from '../limits/open';
+import { type LimitStore } from '../limits/store';
 import { openReceiptIndex } from '../receipts/open';
 import { type ReceiptIndex } from '../receipts/types';
 import { DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
@@ -50,6 +52,12 @@ export interface CascadePluginOptions {
   /** Abuse limits `otpVerification` applies itself (default DEFAULT_LIMITS unless CASCADE_OTP_LIMITS=off). */
   limits?: LimitPolicy | false;
   /**
+   * Where the limits count (yours is not closed by the plugin); opened on first use from
+   * CASCADE_RECEIPT_INDEX (the receipt index's database, tables of its own) when absent. Its
+   * policy is the store's own: give the store the policy you want enforced.
+   */
+  limitStore?: LimitStore;
+  /**
    * Check at start that the namespace has the search attributes the workflows set (default true);
    * without them every flow would fail its first workflow task.
    */
@@ -86,6 +94,12 @@ export class CascadePlugin extends SimplePlugin {
         ? once(() => openReceiptIndex(config.webhooks.receiptIndex))
         : undefined;
     const health = options.health === undefined ? defaultHealth(config, options) : options.health || undefined;
+    const limits = options.limits ?? (config.otpLimits ? DEFAULT_LIMITS : false);
+    const limitStore: ((() => Promise<LimitStore>) & { opened?: boolean }) | undefined = options.limitStore
+      ? () => Promise.resolve(options.limitStore!)
+      : limits
+        ? once(() => openLimitStore(config.webhooks.receiptIndex, limits), { retryFailed: true })
+        : undefined;
     const deps: ActivityDeps = {
       channels: createChannels(providers, {
         reachCallbackUrl:
@@ -97,7 +111,8 @@ export class CascadePlugin extends SimplePlugin {
       otpSecret: config.otpSecret,
       receipts,
       health,
-      limits: options.limits ?? (config.otpLimits ? DEFAULT_LIMITS : false),
+      limits: options.limitStore && limits ? options.limitStore.policy : limits,
+      limitStore,
       bulkDirs: config.bulkDirs,
     };
     const close = async () => {
@@ -105,6 +120,9 @@ export class CascadePlugin extends SimplePlugin {
       // An index the plugin opened is the plugin's to close.
       if (receipts && !options.receiptIndex && receipts.opened) await (await receipts()).close();
       if (health && !options.health) await health.close();
+      if (limitStore && !options.limitStore && limitStore.opened) {
+        await (await limitStore().catch(() => undefined))?.close();
+      }
     };
     super({
       name: 'temporal-cascade',
@@ -187,13 +205,21 @@ function defaultHealth(config: CascadeConfig, options: CascadePluginOptions): Pr
   );
 }
 
-/** A memoised async opener that remembers whether it ran. */
-function once<T>(open: () => Promise<T>): (() => Promise<T>) & { opened: boolean } {
+/** A memoised async opener that remembers whether it ran (and, if asked, forgets a failed open). */
+function once<T>(
+  open: () => Promise<T>,
+  options: { retryFailed?: boolean } = {},
+): (() => Promise<T>) & { opened: boolean } {
   let value: Promise<T> | undefined;
   const fn = Object.assign(
     () => {
       fn.opened = true;
-      return (value ??= open());
+      if (!value) {
+        value = open();
+        // A store that could not be opened (a database down at start) is opened again next time.
+        if (options.retryFailed) value.catch(() => (value = undefined));
+      }
+      return value;
     },
     { opened: false },
   );

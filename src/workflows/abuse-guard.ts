@@ -23,6 +23,9 @@ export interface GuardCarry {
 }
 
 /**
+ * The guards of 0.2.0, no longer started: flows recorded then, and 0.2.0 clients still running,
+ * ask them, so the type stays registered. New flows count in the limit store (src/limits/).
+ *
  * One durable entity per hashed recipient, per numbering-plan prefix or per country (`kind`). `acquire` (an update)
  * decides whether one more OTP flow may start, and records it; `verified` marks a flow that
  * converted. A prefix whose recent flows stop converting is blocked (the SMS-pumping signature);
@@ -37,7 +40,7 @@ export async function abuseGuard(kind: GuardKind, carry?: GuardCarry): Promise<v
     const now = Date.now();
     // A repeated start of the same flow (idempotent by tracking id) is not a new flow.
     if (state.flows.some((f) => f.id === flowId)) return { allowed: true };
-    state.flows = state.flows.filter((f) => now - f.at < DAY).slice(-Math.max(policy.conversion.window, 1000));
+    state.flows = state.flows.filter((f) => now - f.at < DAY).slice(-Math.max(policy.conversion.window ?? 200, 1000));
     const inHour = state.flows.filter((f) => now - f.at < HOUR);
     const refuse = (reason: string, retryAfterMs?: number): LimitDecision => {
       state.reason = reason;
@@ -60,7 +63,8 @@ export async function abuseGuard(kind: GuardKind, carry?: GuardCarry): Promise<v
       if (inHour.length >= policy.perPrefixHour) {
         return refuse(`more than ${policy.perPrefixHour} codes to this prefix in an hour`, inHour[0].at + HOUR - now);
       }
-      const { minFlows, window, minRate, settleAfterMs } = policy.conversion;
+      const { minFlows, minRate, settleAfterMs } = policy.conversion;
+      const window = policy.conversion.window ?? 200;
       // Flows still in progress say nothing yet: a burst of real sign-ups is not pumping.
       const recent = state.flows.filter((f) => f.verified || now - f.at >= settleAfterMs).slice(-window);
       const rate = recent.filter((f) => f.verified).length / Math.max(1, recent.length);
@@ -75,7 +79,7 @@ export async function abuseGuard(kind: GuardKind, carry?: GuardCarry): Promise<v
       const burst = policy.burst;
       if (!trusted && burst) {
         const unverified = state.flows.filter(
-          (f) => !f.verified && now - f.at < burst.windowMs && now - f.at >= burst.graceMs,
+          (f) => !f.verified && now - f.at < burst.windowMs && now - f.at >= (burst.graceMs ?? 120_000),
         ).length;
         if (unverified >= burst.maxUnverified) {
           state.blocked = true;

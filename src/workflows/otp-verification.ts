@@ -2,20 +2,18 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
-import { verifiedSignal } from '../shared/limits';
 import { sha256Hex } from '../shared/sha256';
 import type { CascadeActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
 import type { OtpInput } from '../shared/schemas';
 import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
+import { admission } from './admission';
 import { FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
 import { resolveParams } from './input';
 import { recordOtpCodeSent, recordOtpCompleted, recordOtpStarted } from './metrics';
@@ -32,6 +30,7 @@ const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
  * only a keyed digest (the verifier) to compare sealed codes against.
  */
 export async function otpVerification(input: OtpInput): Promise<OtpResult> {
+  const limits = admission(input);
   const { params: p, v2 } = await resolveParams('otpVerification', input);
   const flow: FlowControl = { canceled: false, expired: false };
   const chain = new FallbackChain(flow, { local: v2 });
@@ -160,8 +159,8 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
 
   let prefixGuardId = p.guard?.prefixGuardId;
   if (v2) {
-    // The abuse limits, whoever started the flow (a start CascadeClient checked carries its proof).
-    const verdict = await local.acquireOtpLimits({ recipient: p.recipient, proof: p.guard?.proof });
+    // The abuse limits, whoever started the flow (see admission.ts).
+    const verdict = await limits.check(p);
     if (!verdict.allowed) {
       expiry.cancel();
       throw ApplicationFailure.create({
@@ -183,12 +182,8 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
   await condition(() => status !== 'pending' || chainError !== undefined);
   if (chainError !== undefined) throw chainError;
   expiry.cancel();
-  if ((status as OtpStatus) === 'approved' && prefixGuardId) {
-    // A converted code is what tells real users from SMS pumping (see abuseGuard).
-    await getExternalWorkflowHandle(prefixGuardId)
-      .signal(verifiedSignal, { flowId: workflowInfo().workflowId })
-      .catch(() => undefined);
-  }
+  // A converted code is what tells real users from SMS pumping.
+  if ((status as OtpStatus) === 'approved') await limits.converted(prefixGuardId);
   await condition(allHandlersFinished);
   recordOtpCompleted(p.recipient, status);
   showStatus(status);

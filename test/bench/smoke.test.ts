@@ -22,12 +22,16 @@ describe('bench harness (tiny)', () => {
       'happy path',
       'fallback path',
       'OTP',
+      'abuse limits: OTP on vs off',
       'webhook load',
       'in flight',
       'bulk',
       'bulk with webhooks',
       'receipt index (SQLite)',
       'receipt index (PostgreSQL)',
+      'abuse limits: rules',
+      'limit store (SQLite)',
+      'limit store (PostgreSQL)',
       'metrics overhead',
       'unknown-id flood',
     ]);
@@ -51,7 +55,9 @@ describe('bench harness (tiny)', () => {
     expect(report.sections['happy path'].workflowsPerFlow).toBe(1);
     expect(report.sections['unknown-id flood']).toMatchObject({ unknownReceipts: 30, answered200Parked: 30 });
     expect(report.sections['metrics overhead']).toMatchObject({ flows: 4 });
-    expect(report.targets).toHaveLength(12);
+    expect(report.sections['abuse limits: rules']).toMatchObject({ realisticRefusals: 0 });
+    expect(report.sections['abuse limits: OTP on vs off']).toMatchObject({ refusals: 0, abuseGuardRunningAfter: 0 });
+    expect(report.targets).toHaveLength(18);
     expect(formatReport(report)).toMatch(/targets/);
   }, 180_000);
 });

@@ -3,12 +3,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteLimitBackend } from '../../src/limits/sqlite';
+import { LimitStore } from '../../src/limits/store';
+import { DEFAULT_LIMITS } from '../../src/shared/limits';
 import { SHARED_DEV_SERVER_ENV } from '../../src/testing/environment';
 import { simEnv, uniqueId, uniquePhone, useLocalHarness } from '../support/cascade';
 
 /** The `temporal-cascade` command, run as a user runs it, against the dev server. */
 describe('temporal-cascade CLI', () => {
-  const t = useLocalHarness({ env: { CASCADE_BULK_DIRS: tmpdir() } });
+  // The worker counts its limits in a SQLite file; the CLI's guard commands open the same file.
+  const limitsFile = join(mkdtempSync(join(tmpdir(), 'cli-limits-')), 'cascade.sqlite');
+  const t = useLocalHarness({
+    env: { CASCADE_BULK_DIRS: tmpdir() },
+    limitStore: new LimitStore(new SqliteLimitBackend(new Database(limitsFile)), DEFAULT_LIMITS),
+  });
 
   type Run = { code: number; lines: string[]; stderr: string };
   function cliWith(options: { env?: Record<string, string>; stdin?: string }, ...args: string[]): Promise<Run> {
@@ -22,6 +31,7 @@ describe('temporal-cascade CLI', () => {
             ...simEnv(t.h.sim),
             TEMPORAL_ADDRESS: process.env[SHARED_DEV_SERVER_ENV] ?? t.env.address,
             TEMPORAL_TASK_QUEUE: t.h.taskQueue,
+            CASCADE_RECEIPT_INDEX: `sqlite:${limitsFile}`,
             // Never the sandbox's settings of the checkout the tests run in.
             DEV_DATA_DIR: join(tmpdir(), 'no-sandbox-here'),
             ...options.env,
@@ -166,10 +176,15 @@ describe('temporal-cascade CLI', () => {
     expect(missing.code).toBe(3);
   });
 
-  test('guard: an operator blocks and unblocks a prefix', async () => {
+  test('guard: an operator blocks a prefix, lists the blocks, unblocks it', async () => {
     const blocked = await cli('guard', 'block', '+38097', '--reason', 'fraud review', '--json');
     expect(blocked.code).toBe(0);
     expect(json(blocked.lines[0])).toMatchObject({ blocked: true, reason: expect.stringMatching(/fraud review/) });
+    const list = await cli('guard', 'list');
+    expect(list.lines).toEqual([
+      expect.stringMatching(/^\+38097: BLOCKED since .* until unblocked — blocked by cli:.*fraud review/),
+    ]);
+    expect((await cli('guard', 'status', 'not-a-prefix')).code).toBe(2);
     const refused = await cli('otp', 'start', '--to', '+380977000001', '--via', 'smsbat', '--json');
     expect(refused.code).toBe(1);
     expect(json(refused.lines[0]).error).toMatch(/prefix/);

@@ -4,7 +4,9 @@ import { type Worker } from '@temporalio/worker';
 import { loadConfig, type CascadeConfig } from '../../src/config';
 import { openReceiptIndex } from '../../src/receipts/open';
 import { type ReceiptIndex } from '../../src/receipts/types';
-import { type LimitPolicy } from '../../src/shared/limits';
+import { MemoryLimitBackend } from '../../src/limits/memory';
+import { LimitStore } from '../../src/limits/store';
+import { DEFAULT_LIMITS, type LimitPolicy } from '../../src/shared/limits';
 import { freePort } from '../../src/testing/dev-server';
 import { createLocalEnvironment } from '../../src/testing/environment';
 import { WebhookReceiver } from '../../src/webhooks/receiver';
@@ -24,6 +26,8 @@ export interface Harness {
   receipts: ReceiptIndex;
   /** The receiver, when the harness was asked to run one. */
   receiver?: WebhookReceiver;
+  /** Where the worker's limits count (in memory, one per harness; the policy the worker enforces). */
+  limitStore: LimitStore;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,8 @@ export async function startHarness(
     sim?: SimulatorOptions;
     env?: Record<string, string>;
     limits?: LimitPolicy | false;
+    /** The limit store (default: in memory, with `limits` or DEFAULT_LIMITS). */
+    limitStore?: LimitStore;
     /** Run the webhook receiver too (SMSBAT webhooks and Reach callbacks pushed to it). */
     receiver?: boolean;
   } = {},
@@ -67,9 +73,11 @@ export async function startHarness(
       }).start(receiverPort)
     : undefined;
   if (publicUrl) sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, HARNESS_WEBHOOK_TOKEN));
+  const limitStore = options.limitStore ?? new LimitStore(new MemoryLimitBackend(), options.limits || DEFAULT_LIMITS);
   const { worker, close } = await createCascadeWorker({
     config,
     plugin: {
+      limitStore,
       ...(pushed ? { receiptIndex: receipts } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
     },
@@ -90,6 +98,7 @@ export async function startHarness(
     taskQueue,
     receipts,
     receiver,
+    limitStore,
     async close() {
       worker.shutdown();
       await running;

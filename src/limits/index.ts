@@ -1,0 +1,5 @@
+export { LimitStore, type AdmitSubject } from './store';
+export { openLimitStore, openLimitBackend } from './open';
+export { MemoryLimitBackend, MemoryLimitData } from './memory';
+export { admitSubject } from './keys';
+export type { LimitBackend, BlockRow } from './types';
