@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
 import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { addActivities, createActivities, type ActivityDeps } from '../activities';
 import { createChannels } from '../channels';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig, type CascadeConfig } from '../config';
@@ -80,7 +80,8 @@ export class CascadePlugin extends SimplePlugin {
     };
     super({
       name: 'temporal-cascade',
-      activities: createActivities(deps),
+      // Added beside the host's activities, never over them (see addActivities).
+      activities: (host: object | undefined) => addActivities(host, createActivities(deps)),
       dataConverter: options.dataConverter ?? dataConverterFor(config),
       // Provider pools and the receipt index live as long as the worker that uses them.
       runContext: async (next) => {
