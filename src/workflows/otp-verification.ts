@@ -10,6 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { OTP_DEFAULTS } from '../shared/defaults';
 import { verifiedSignal } from '../shared/limits';
 import { sha256Hex } from '../shared/sha256';
 import type { CascadeActivities, PrefixedActivities } from '../activities/types';
@@ -33,6 +34,21 @@ const prefixed = proxyLocalActivities<PrefixedActivities>(LOCAL_CHECK);
  * only a keyed digest (the verifier) to compare sealed codes against.
  */
 export async function otpVerification(input: OtpInput): Promise<OtpResult> {
+  // Answered while the worker checks the input (a client may ask at once): nothing is sent yet.
+  setHandler(stateQuery, (): OtpState => {
+    const attempts = input.maxAttempts ?? OTP_DEFAULTS.maxAttempts;
+    const sends = input.maxSends ?? OTP_DEFAULTS.maxSends;
+    return {
+      status: 'pending',
+      expiresAt: 0,
+      verifyAttempts: 0,
+      attemptsLeft: attempts,
+      sends: 0,
+      sendsLeft: sends,
+      nextResendAt: 0,
+      delivery: { phase: 'sending', attempts: [] },
+    };
+  });
   const { params: p, v2, v3 } = await resolveParams('otpVerification', input);
   const flow: FlowControl = { canceled: false, expired: false };
   const chain = new FallbackChain(flow, { local: v2, v3 });
