@@ -1,4 +1,11 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import { otpWorkflowId } from '../../src/shared/ids';
 import type { OtpInput } from '../../src/shared/schemas';
@@ -30,4 +37,10 @@ export async function verifyPhoneAsChild(
     }
     throw err;
   }
+}
+
+/** A host's own workflow calling its own activity named `sendStep` (a name temporal-cascade used before 0.3). */
+export async function hostSendStep(text: string): Promise<string> {
+  const { sendStep } = proxyActivities<{ sendStep(text: string): Promise<string> }>({ startToCloseTimeout: '10s' });
+  return sendStep(text);
 }
