@@ -108,8 +108,8 @@ describe('duplicate sends (dev server, simulator over real sockets)', () => {
     // Once the flow has closed, no workflow task of it can run (or re-run) a send any more.
     await cascade.cancel(id);
     await handle.result();
-    const accepted = outcomes.filter((o) => o.status === 'fulfilled').length;
-    return { state, accepted, received: received(phone) };
+    const results = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    return { state, accepted: results.length, results, received: received(phone) };
   }
 
   test('20 parallel resends (maxSends 3, no cooldown): SMSBAT receives exactly the 3 sends the flow records', async () => {
@@ -132,13 +132,17 @@ describe('duplicate sends (dev server, simulator over real sockets)', () => {
     expect(r.received).toBe(10);
   });
 
-  test('50 parallel resends once the cooldown has passed: one accepted, one more message', async () => {
-    const r = await parallelResends(otp({ channel: 'smsbat', fromName: 'MyApp' }, { resendCooldown: '2s' }), 50, {
+  test('50 parallel resends once the cooldown has passed: one accepted per cooldown, one message each', async () => {
+    const r = await parallelResends(otp({ channel: 'smsbat', fromName: 'MyApp' }, { resendCooldown: '5s' }), 50, {
       afterCooldown: true,
     });
-    expect(r.accepted).toBe(1);
-    expect(r.state.sends).toBe(2);
-    expect(r.received).toBe(2);
+    // On a busy machine the 50 calls may outlast a cooldown: then each later acceptance is a full
+    // cooldown (flow time) after the one before it, never two within one.
+    expect(r.accepted).toBeGreaterThanOrEqual(1);
+    const at = r.results.map((x) => x.nextResendAt).sort((a, b) => a - b);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(5000);
+    expect(r.state.sends).toBe(1 + r.accepted);
+    expect(r.received).toBe(r.state.sends);
   });
 
   test('a send whose answer was lost after Reach accepted it is adopted on retry: one message', async () => {
