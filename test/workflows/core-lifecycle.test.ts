@@ -108,6 +108,14 @@ describe('workflow core lifecycle (dev server, simulator over real sockets)', ()
     const code = await nthCode(i.recipient.phone!, afterSend ? before + 1 : 2);
     expect(await verify(latest, code)).toMatchObject({ status: 'approved' });
     expect((await latest.result()).status).toBe('approved');
+    // Idempotency keys name the run: the reset run's send is never taken for the first run's.
+    const { runId } = await latest.describe();
+    const ids = t.h.sim
+      .messages('smsbat')
+      .filter((m) => m.recipient === i.recipient.phone)
+      .map((m) => m.fields.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(String(ids.at(-1))).toContain(runId.replace(/[^A-Za-z0-9]/g, ''));
   });
 
   test('handle.cancel() ends an OTP flow as the cancel signal does: a canceled result, and verify answers canceled', async () => {
