@@ -15,7 +15,10 @@ export function renderContent(
 ): { text: string; title: string; redact: Redaction } {
   if (content.kind === 'text') return { text: content.text, title: 'Message', redact: { secrets: [content.text] } };
   if (!otp) throw otpNotConfigured();
-  const code = otp.code(flow.workflowId, flow.runId, content.codeLength);
+  const code =
+    content.codeRef === undefined
+      ? otp.code(flow.workflowId, flow.runId, content.codeLength)
+      : otp.codeFromRef(flow.workflowId, content.codeRef, content.codeLength);
   const text = content.template.replaceAll('{code}', code).replaceAll('{app}', content.appName ?? '');
   const title = `${content.appName ?? 'Your'} verification code`.trim();
   return { text, title, redact: { secrets: [text, code], digits: true } };

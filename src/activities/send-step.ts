@@ -12,10 +12,10 @@ import { type SendStepInput, type SendStepResult, type SendStepSkipped } from '.
  * Sends one step of a chain through its channel's adapter. Thin: render, send, record where the
  * receipt goes, map errors (scrubbed of the text and the code).
  *
- * Double sends: where the provider lets us look a message up (Reach, by its idempotency key), a
- * retried attempt adopts what it already accepted; elsewhere (SMSBAT) a worker that dies after the
- * provider accepted the request and before the activity completed re-sends on retry, with the
- * same tracking id. Email likewise, with the key as Message-ID.
+ * Double sends: since 0.3 a send is a scheduled activity, which a failed workflow task does not
+ * repeat. A retried attempt (its answer lost, its worker killed) looks the message up first where
+ * the provider lets us (Reach, by its idempotency key) and adopts it; SMSBAT and SMTP have no
+ * lookup, so such a retry sends again, with the same tracking id or Message-ID.
  */
 /** Longer than a workflow task takes to run its local activities, shorter than a lost task's timeout (10 s). */
 const REPEAT_AFTER_MS = 5_000;
@@ -40,8 +40,9 @@ export function createSendStep(deps: ActivityDeps) {
         text: rendered.text,
         title: rendered.title,
         idempotencyKey,
-        // A local activity starts over at attempt 1 when a lost worker's task is retried elsewhere:
-        // one that starts long after its workflow task decided it looks itself up first, as a retry does.
+        // Flows of 0.2.0 send as local activities, which start over at attempt 1 when a lost worker's
+        // task is retried elsewhere: one that starts long after its workflow task decided it looks
+        // itself up first, as a retry does. (Since 0.3 `scheduledAt` is unset: the attempt is real.)
         attempt: Math.max(
           Context.current().info.attempt,
           input.scheduledAt !== undefined && Date.now() - input.scheduledAt > REPEAT_AFTER_MS ? 2 : 1,

@@ -6,7 +6,15 @@ export type BulkStep = Extract<Step, { channel: 'smsbat' | 'reach' }>;
 
 /** What a step sends: plain text, or an OTP whose code the activity derives (never the workflow). */
 export type MessageContent =
-  { kind: 'text'; text: string } | { kind: 'otp'; template: string; codeLength: number; appName?: string };
+  | { kind: 'text'; text: string }
+  | {
+      kind: 'otp';
+      template: string;
+      codeLength: number;
+      appName?: string;
+      /** The reference the code derives from (since 0.3); before, the code derived from the run id. */
+      codeRef?: string;
+    };
 
 export interface SendStepInput {
   step: Step;
@@ -68,6 +76,17 @@ export interface CheckDeliveryInput {
 
 export interface PrepareOtpInput {
   codeLength: number;
+  /**
+   * Since 0.3: derive the code from a random reference this call draws (and returns, for history)
+   * instead of the run id, so a reset to any event keeps the code the kept verifier belongs to.
+   */
+  withRef?: boolean;
+}
+
+export interface PreparedOtp {
+  verifier: string;
+  /** The non-secret reference the code derives from (with the worker's secret); absent before 0.3. */
+  ref?: string;
 }
 
 export interface AcquireOtpLimitsInput {
@@ -83,6 +102,15 @@ export interface CheckInputInput {
   input: unknown;
 }
 
+/**
+ * The prefix of the names flows started since 0.3 call our activities by, so they never meet a
+ * host activity called `sendStep`. The bare names stay registered for flows recorded with them.
+ */
+export const ACTIVITY_PREFIX = 'cascade.';
+
+/** The activities under their prefixed names (`cascade.sendStep`, …). */
+export type PrefixedActivities = { [K in keyof CascadeActivities as `cascade.${K}`]: CascadeActivities[K] };
+
 export interface CascadeActivities {
   /** Validates a flow's input with the schemas (defaults applied) when CascadeClient did not. */
   checkInput(input: CheckInputInput): Promise<unknown>;
@@ -90,7 +118,7 @@ export interface CascadeActivities {
   checkDelivery(input: CheckDeliveryInput): Promise<DeliveryStatus>;
   cancelScheduled(input: CheckDeliveryInput): Promise<DeliveryStatus | undefined>;
   /** Derives this flow's code and returns only the SHA-256 of its seal. */
-  prepareOtpVerifier(input: PrepareOtpInput): Promise<{ verifier: string }>;
+  prepareOtpVerifier(input: PrepareOtpInput): Promise<PreparedOtp>;
   /** Asks the limit store whether this OTP run may send (asked again for the same run, the same answer). */
   acquireOtpLimits(input: AcquireOtpLimitsInput): Promise<LimitVerdict>;
   /** Records that this run's code was verified (the conversion the pumping rules judge). */

@@ -6,12 +6,11 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
-import { secretsEqual } from '../security/constant-time';
 import { type LimitStore } from '../limits/store';
 import { admitUpdate, DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { bulkWorkflowId, deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
@@ -206,14 +205,20 @@ export class CascadeClient {
     }
   }
 
-  /** Checks a code the user typed. The code is sealed here: only its keyed digest reaches Temporal. */
-  async verifyOtp(id: string, code: string): Promise<VerifyResult> {
+  /**
+   * Checks a code the user typed. The code is sealed here: only its keyed digest reaches Temporal.
+   * A code is single-use: after the verify that approved it, every verify answers `expired`. To
+   * retry a call whose answer you lost (a timeout, a crash) and get that same answer, pass the same
+   * `updateId` both times (e.g. your request's id): the server answers a repeated update id with the
+   * recorded result, also once the flow has closed.
+   */
+  async verifyOtp(id: string, code: string, options: { updateId?: string } = {}): Promise<VerifyResult> {
     if (!/^\d{4,10}$/.test(code)) throw new CascadeValidationError([{ path: 'code', message: 'must be 4–10 digits' }]);
     if (!this.options.otpSecret) throw new Error('verifyOtp needs otpSecret (CASCADE_OTP_SECRET) to seal the code');
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     const sealed = sealOtpCode(this.options.otpSecret, id, code);
     try {
-      const updateId = randomUUID();
+      const updateId = options.updateId ?? randomUUID();
       return await retryRace(() => handle.executeUpdate(verifyUpdate, { args: [{ code: sealed }], updateId }));
     } catch (err) {
       const failure = updateFailure(err);
@@ -221,7 +226,7 @@ export class CascadeClient {
         throw new CascadeValidationError([{ path: 'code', message: failure.message }]);
       }
       if (!(await this.isClosed(id, err))) throw err;
-      return this.closedVerification(id, sealed, err);
+      return this.closedVerification(id, err);
     }
   }
 
@@ -304,22 +309,23 @@ export class CascadeClient {
   }
 
   /**
-   * A verify against a flow that has ended answers how it ended, and `approved` only for the code
-   * that was approved (checked against the digest the flow kept); any other code, or any code on a
-   * flow that recorded no digest, is `expired`. See the README's answer table.
+   * A verify against a flow that has ended answers how it ended; an approved flow's code was used,
+   * so `expired` (single-use; the approving call itself is answered again by its update id, before
+   * the flow's history is consulted). A flow cancelled natively before 0.3 (it ended CANCELED, with
+   * no result) answers `canceled`. See the README's answer table.
    */
-  private async closedVerification(id: string, sealed: string, err: unknown): Promise<VerifyResult> {
+  private async closedVerification(id: string, err: unknown): Promise<VerifyResult> {
+    const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     let result: OtpResult;
     try {
-      result = await this.client.workflow.getHandle<typeof otpVerification>(id).result();
+      result = await handle.result();
     } catch {
+      const description = await handle.describe().catch(() => undefined);
+      if (description?.status.name === 'CANCELLED') return { status: 'canceled', attemptsLeft: 0 };
       if (err instanceof WorkflowNotFoundError) throw new CascadeFlowNotFoundError(id);
       throw err;
     }
-    if (result.status !== 'approved') return { status: result.status, attemptsLeft: 0 };
-    const digest = createHash('sha256').update(sealed).digest('hex');
-    const matches = result.approvedVerifier !== undefined && secretsEqual(digest, result.approvedVerifier);
-    return { status: matches ? 'approved' : 'expired', attemptsLeft: 0 };
+    return { status: result.status === 'approved' ? 'expired' : result.status, attemptsLeft: 0 };
   }
 }
 

@@ -14,13 +14,28 @@ export class OtpCodes {
     if (this.key.length < 32) throw new Error('the OTP secret must be at least 32 bytes');
   }
 
-  /** The code of one flow execution: `length` uniformly distributed decimal digits. */
+  /**
+   * The code of one flow execution: `length` uniformly distributed decimal digits. `runId` is the
+   * run (flows before 0.3) or the flow's code reference (since; see `codeFromRef`).
+   */
   code(workflowId: string, runId: string, length: number): string {
+    return this.digits(`otp-code|${workflowId}|${runId}`, length);
+  }
+
+  /**
+   * The code of a flow that keeps a random reference in its history (since 0.3): a reset to any
+   * event finds the same reference, hence the same code, as the verifier kept beside it.
+   */
+  codeFromRef(workflowId: string, ref: string, length: number): string {
+    return this.digits(`otp-code-ref|${workflowId}|${ref}`, length);
+  }
+
+  private digits(label: string, length: number): string {
     if (!Number.isInteger(length) || length < 4 || length > 10) throw new RangeError('code length must be 4–10');
     let digits = '';
     // Rejection sampling over HMAC bytes keeps every digit uniform (bytes ≥ 250 would bias 0–5).
     for (let block = 0; digits.length < length; block++) {
-      const mac = createHmac('sha256', this.key).update(`otp-code|${workflowId}|${runId}|${block}`).digest();
+      const mac = createHmac('sha256', this.key).update(`${label}|${block}`).digest();
       for (const byte of mac) {
         if (byte < 250) digits += String(byte % 10);
         if (digits.length === length) break;

@@ -83,7 +83,7 @@ export interface OtpResult {
   verifyAttempts: number;
   sends: number;
   attempts: Attempt[];
-  /** Approved flows: SHA-256 of the seal of the approved code (a verify on the closed flow checks against it). */
+  /** Approved flows before 0.3: SHA-256 of the seal of the approved code. Since, codes are single-use and it is not kept. */
   approvedVerifier?: string;
 }
 

@@ -3,8 +3,14 @@ import { type DeliveryStatus } from '../shared/delivery-status';
 import { bulkReceiptsSignal, receiptSignal } from '../shared/messages';
 import { type BulkReceipt } from '../shared/types';
 
-/** Settled receipts already forwarded, remembered so replays and provider retries cost nothing. */
+/** Receipts already forwarded, remembered so replays and provider retries cost nothing. */
 const REMEMBERED = 100_000;
+/**
+ * Distinct status words forwarded per message, whatever they are: a message has a handful in its
+ * life (accepted, sent, delivered), so a receipt source inventing words cannot grow a flow's
+ * history beyond this many signals per message.
+ */
+export const WORDS_PER_MESSAGE = 8;
 /** A chunk's receipts are gathered this long (or up to BATCH_MAX) into one signal. */
 const BATCH_WAIT_MS = 200;
 const BATCH_MAX = 500;
@@ -19,13 +25,16 @@ interface Batch {
 
 /**
  * Hands receipts to the workflows that own them: a single-message flow gets its receipt as a
- * `receipt` signal (a settled one at most once per receiver: replayed callbacks and retried
- * webhooks do not grow its history); a bulk chunk gets its messages' receipts gathered into one
+ * `receipt` signal, each (message, status word) at most once per receiver and at most
+ * WORDS_PER_MESSAGE words per message, known words or unknown alike (replayed callbacks and
+ * retried webhooks do not grow its history); a bulk chunk gets its messages' receipts gathered into one
  * `bulkReceipts` signal every BATCH_WAIT_MS, not a signal per message. The provider's request is
  * answered once its receipt is in Temporal, so a failure answers 503 and the provider retries.
  */
 export class ReceiptDelivery {
   private readonly seen = new Map<string, true>();
+  /** Words forwarded per message (provider:id), oldest messages forgotten first. */
+  private readonly words = new Map<string, number>();
   private readonly sending = new Map<string, Promise<Forwarded>>();
   private readonly batches = new Map<string, Batch>();
 
@@ -36,9 +45,8 @@ export class ReceiptDelivery {
   ) {}
 
   async toFlow(workflowId: string, status: DeliveryStatus): Promise<Forwarded> {
-    const key = `${status.provider}:${status.providerMessageId}:${status.rawStatus.toLowerCase()}`;
-    const settled = status.state === 'delivered' || status.state === 'failed';
-    if (!settled) return this.signal(workflowId, status);
+    const message = `${status.provider}:${status.providerMessageId}`;
+    const key = `${message}:${status.rawStatus.toLowerCase()}`;
     if (this.seen.has(key)) return 'duplicate';
     // A replay that arrives while the first copy is still being signalled waits for it (and fails
     // with it, so the provider retries): concurrent copies must not each reach the flow.
@@ -47,10 +55,14 @@ export class ReceiptDelivery {
       await pending;
       return 'duplicate';
     }
+    if ((this.words.get(message) ?? 0) >= WORDS_PER_MESSAGE) return 'duplicate';
+    // The word counts from now, so concurrent new words cannot pass the cap together.
+    this.count(message, 1);
     const sent = this.signal(workflowId, status);
     this.sending.set(key, sent);
+    let result: Forwarded | undefined;
     try {
-      const result = await sent;
+      result = await sent;
       if (result === 'forwarded') {
         this.remember(key);
         this.observe?.(status);
@@ -58,6 +70,7 @@ export class ReceiptDelivery {
       return result;
     } finally {
       this.sending.delete(key);
+      if (result !== 'forwarded') this.count(message, -1);
     }
   }
 
@@ -106,5 +119,12 @@ export class ReceiptDelivery {
   private remember(key: string): void {
     this.seen.set(key, true);
     if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  private count(message: string, delta: number): void {
+    const n = (this.words.get(message) ?? 0) + delta;
+    if (n <= 0) this.words.delete(message);
+    else this.words.set(message, n);
+    if (this.words.size > REMEMBERED) this.words.delete(this.words.keys().next().value!);
   }
 }

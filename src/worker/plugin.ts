@@ -4,7 +4,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import { type DataConverter } from '@temporalio/common';
 import { type ClientOptions } from '@temporalio/client';
 import { type ReplayWorkerOptions, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { addActivities, createActivities, type ActivityDeps } from '../activities';
 import { createChannels } from '../channels';
 import { dataConverterFor, guestDataConverter, type GuestConverterOptions } from '../codec/data-converter';
 import { loadConfig, type CascadeConfig } from '../config';
@@ -126,7 +126,8 @@ export class CascadePlugin extends SimplePlugin {
     };
     super({
       name: 'temporal-cascade',
-      activities: createActivities(deps),
+      // Added beside the host's activities, never over them (see addActivities).
+      activities: (host: object | undefined) => addActivities(host, createActivities(deps)),
       // Provider pools and the receipt index live as long as the worker that uses them.
       runContext: async (next) => {
         try {

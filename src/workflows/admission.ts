@@ -6,16 +6,15 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CascadeActivities } from '../activities/types';
+import type { CascadeActivities, PrefixedActivities } from '../activities/types';
 import { admitUpdate, verifiedSignal } from '../shared/limits';
 import type { OtpInput, OtpParams } from '../shared/schemas';
 import { type LimitVerdict } from '../shared/types';
+import { V3_PATCH } from './input';
 import { LOCAL_CHECK } from './policies';
 
-/** The patch the limit store's admission sits behind (see CONTRIBUTING.md). */
-export const LIMITS_PATCH = 'cascade-v0.3-limits';
-
 const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
+const prefixed = proxyLocalActivities<PrefixedActivities>(LOCAL_CHECK);
 
 /**
  * An OTP run's admission by the abuse limits. `startOtp` starts the flow with an Update-with-Start
@@ -26,7 +25,8 @@ const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
  * Register it before the workflow's first await, so the update of its start finds its handler.
  */
 export function admission(input: OtpInput) {
-  const store = patched(LIMITS_PATCH);
+  // The 0.3 decision (see input.ts), taken here first: the handler must exist before any await.
+  const store = patched(V3_PATCH);
   let verdict: LimitVerdict | undefined;
   setHandler(admitUpdate, async (arg) => {
     await condition(() => verdict !== undefined);
@@ -36,7 +36,10 @@ export function admission(input: OtpInput) {
     /** Asks the limits once; the answer goes to `admit` callers too. */
     async check(p: OtpParams): Promise<LimitVerdict> {
       verdict = store
-        ? await local.acquireOtpLimits({ recipient: p.recipient, startedAt: workflowInfo().runStartTime.getTime() })
+        ? await prefixed['cascade.acquireOtpLimits']({
+            recipient: p.recipient,
+            startedAt: workflowInfo().runStartTime.getTime(),
+          })
         : await local.acquireOtpLimits({ recipient: p.recipient, proof: p.guard?.proof });
       if (verdict.allowed) verdict = { ...verdict, channel: p.steps[0].channel };
       return verdict;
@@ -44,7 +47,7 @@ export function admission(input: OtpInput) {
     /** The code was verified: the conversion the pumping rules judge. */
     async converted(prefixGuardId: string | undefined): Promise<void> {
       if (store) {
-        await local.recordOtpConversion().catch(() => undefined);
+        await prefixed['cascade.recordOtpConversion']().catch(() => undefined);
       } else if (prefixGuardId) {
         await getExternalWorkflowHandle(prefixGuardId)
           .signal(verifiedSignal, { flowId: workflowInfo().workflowId })

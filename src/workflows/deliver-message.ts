@@ -1,17 +1,12 @@
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { CascadeActivities } from '../activities/types';
+import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { toMs } from '../shared/durations';
 import { cancelSignal, statusQuery } from '../shared/messages';
 import type { DeliverMessageInput } from '../shared/schemas';
 import { type DeliveryResult } from '../shared/types';
-import { FallbackChain, type FlowControl } from './fallback-chain';
+import { cancelAtProviders, FallbackChain, type FlowControl } from './fallback-chain';
 import { resolveParams } from './input';
-import { POLL } from './policies';
-import { isSettled } from './receipts';
 import { startDeadline } from './timers';
 import { formatDuration, showDetails, showStatus } from './visibility';
-
-const { cancelScheduled } = proxyActivities<CascadeActivities>(POLL);
 
 /**
  * Delivers one message through an ordered chain of channels: each step sends, waits for its
@@ -26,56 +21,50 @@ export async function deliverMessage(input: DeliverMessageInput): Promise<Delive
   setHandler(cancelSignal, () => void (flow.canceled = true));
   setHandler(statusQuery, () => chain?.progress(outcome) ?? { phase: 'sending', attempts: [] });
 
-  const { params, v2 } = await resolveParams('deliverMessage', input);
-  chain = new FallbackChain(flow, { local: v2 });
+  const { params, v2, v3 } = await resolveParams('deliverMessage', input);
+  chain = new FallbackChain(flow, { local: v2, v3 });
+  const run = chain;
 
-  if (params.sendAt !== undefined) {
-    const waitMs = Date.parse(params.sendAt) - Date.now();
-    if (waitMs > 0) {
-      chain.phase = 'scheduled';
-      showDetails(`scheduled: first send at ${params.sendAt}`);
-      await condition(() => flow.canceled || flow.expired, waitMs, { summary: `sendAt ${params.sendAt}` });
+  // The flow's main line. Since 0.3 native cancellation (Web UI, handle.cancel(), a parent) does not
+  // interrupt it: it ends the flow as the `cancel` signal does (a send in flight finishes, so a
+  // message the provider took is known and cancelled there if it can be), with a `canceled` result.
+  const main = async (): Promise<DeliveryResult> => {
+    if (params.sendAt !== undefined) {
+      const waitMs = Date.parse(params.sendAt) - Date.now();
+      if (waitMs > 0) {
+        run.phase = 'scheduled';
+        showDetails(`scheduled: first send at ${params.sendAt}`);
+        await condition(() => flow.canceled || flow.expired, waitMs, { summary: `sendAt ${params.sendAt}` });
+      }
     }
-  }
 
-  // The TTL is the message's: it runs from the first send, not from a scheduled start.
-  if (params.ttl !== undefined) {
-    const ttlMs = toMs(params.ttl);
-    flow.deadline = Date.now() + ttlMs;
-    startDeadline(ttlMs, `TTL ${formatDuration(ttlMs)}: no step starts after this`, () => {
-      flow.expired = true;
-    });
-  }
-
-  const result = await chain.run({
-    sendNo: 1,
-    steps: params.steps,
-    startStep: 0,
-    recipient: params.recipient,
-    content: { kind: 'text', text: params.text },
-    last: true,
-  });
-  outcome = result === 'stopped' ? 'canceled' : result;
-
-  if (outcome === 'canceled') await cancelAtProviders(chain);
-  // The TTL timer is not cancelled: the run ends here and the server drops it (one event fewer).
-  showStatus(outcome);
-  showDetails(outcome);
-  return { status: outcome, deliveredBy: chain.deliveredBy(), attempts: chain.attempts };
-}
-
-/** A message still waiting at the provider (its channel said so when it was sent) is cancelled there. */
-async function cancelAtProviders(chain: FallbackChain): Promise<void> {
-  for (const attempt of chain.attempts) {
-    if (!attempt.cancellable || isSettled(attempt) || !attempt.providerMessageId) continue;
-    try {
-      const status = await cancelScheduled({
-        provider: attempt.provider,
-        providerMessageId: attempt.providerMessageId,
+    // The TTL is the message's: it runs from the first send, not from a scheduled start.
+    if (params.ttl !== undefined) {
+      const ttlMs = toMs(params.ttl);
+      flow.deadline = Date.now() + ttlMs;
+      const note = v3 ? 'no step starts after this; the one in flight finishes' : 'no step starts after this';
+      startDeadline(ttlMs, `TTL ${formatDuration(ttlMs)}: ${note}`, () => {
+        flow.expired = true;
       });
-      if (status) attempt.status = 'canceled';
-    } catch {
-      // best effort: the message may have left the schedule meanwhile
     }
-  }
+
+    const result = await run.run({
+      sendNo: 1,
+      steps: params.steps,
+      startStep: 0,
+      recipient: params.recipient,
+      content: { kind: 'text', text: params.text },
+      last: true,
+    });
+    outcome = result === 'stopped' ? 'canceled' : result;
+
+    if (outcome === 'canceled') await cancelAtProviders(run, v3);
+    // The TTL timer is not cancelled: the run ends here and the server drops it (one event fewer).
+    showStatus(outcome);
+    showDetails(outcome);
+    return { status: outcome, deliveredBy: run.deliveredBy(), attempts: run.attempts };
+  };
+  if (!v3) return main();
+  CancellationScope.current().cancelRequested.catch(() => void (flow.canceled = true));
+  return CancellationScope.nonCancellable(main);
 }

@@ -1,8 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   TemporalFailure,
@@ -11,6 +11,7 @@ import {
 import type {
   CascadeActivities,
   MessageContent,
+  PrefixedActivities,
   SendStepInput,
   SendStepResult,
   SendStepSkipped,
@@ -25,12 +26,12 @@ import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
 
-/** Flows that route by provider health (sends may answer `skipped`). */
-export const HEALTH_PATCH = 'cascade-v0.3-health';
-
 const sender = proxyActivities<CascadeActivities>(SEND);
 const localSender = proxyLocalActivities<CascadeActivities>(SEND_LOCAL);
 const poller = proxyActivities<CascadeActivities>(POLL);
+// Since 0.3: the same activities under names a host's cannot collide with.
+const prefixedSender = proxyActivities<PrefixedActivities>(SEND);
+const prefixedPoller = proxyActivities<PrefixedActivities>(POLL);
 
 /** Flow-wide state the chain obeys: a cancel signal, the TTL timer. */
 export interface FlowControl {
@@ -67,14 +68,20 @@ export class FallbackChain {
   /** The poll timer of a wait a receipt ended, still running (see `conditionOrTimer`). */
   private openTimer?: { cancel(): void };
 
-  /** Whether this flow's sends consult provider health: decided once, when the chain is made. */
-  private readonly health = patched(HEALTH_PATCH);
-
-  /** `local`: sends run as local activities (flows since 0.2.0; see SEND_LOCAL). */
+  /**
+   * `local`: sends run as local activities (flows of 0.2.0; see SEND_LOCAL). `v3` (flows since 0.3):
+   * sends are activities again, under prefixed names, with per-run idempotency keys; the TTL lets
+   * the attempt in flight finish; sends consult provider health (a step whose provider is open is
+   * skipped, never the last).
+   */
   constructor(
     private readonly flow: FlowControl,
-    private readonly options: { local: boolean } = { local: false },
+    private readonly options: { local: boolean; v3?: boolean } = { local: false },
   ) {}
+
+  private get v3(): boolean {
+    return this.options.v3 === true;
+  }
 
   async run(run: ChainRun): Promise<ChainOutcome> {
     try {
@@ -129,9 +136,10 @@ export class FallbackChain {
     );
   }
 
-  private halted(run: ChainRun): ChainOutcome | undefined {
+  /** `inFlight`: the attempt in flight finishes past the TTL (since 0.3), so the TTL alone does not halt it. */
+  private halted(run: ChainRun, inFlight = false): ChainOutcome | undefined {
     if (this.flow.canceled) return 'canceled';
-    if (this.flow.expired) return 'expired';
+    if (this.flow.expired && !(inFlight && this.v3)) return 'expired';
     if (run.stopped?.()) return 'stopped';
     return undefined;
   }
@@ -158,12 +166,14 @@ export class FallbackChain {
       stepIndex,
       recipient: run.recipient,
       content: run.content,
-      idempotencyKey: idempotencyKey(run.sendNo, stepIndex),
-      ...(this.options.local
-        ? { expirySeconds: providerExpiry(step, ttlLeft), scheduledAt: Date.now() }
-        : { ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)) }),
+      idempotencyKey: idempotencyKey(run.sendNo, stepIndex, this.v3),
+      ...(this.v3
+        ? { expirySeconds: providerExpiry(step, ttlLeft) }
+        : this.options.local
+          ? { expirySeconds: providerExpiry(step, ttlLeft), scheduledAt: Date.now() }
+          : { ttlSeconds: ttlLeft === undefined ? undefined : Math.max(1, Math.ceil(ttlLeft / 1000)) }),
       // The last step is never skipped for health alone.
-      ...(this.health ? { health: { skippable: !last } } : {}),
+      ...(this.v3 ? { health: { skippable: !last } } : {}),
     };
     let result: SendStepResult | SendStepSkipped;
     try {
@@ -202,12 +212,18 @@ export class FallbackChain {
 
   /** The send, on its schedule: a step never retries past the flow's TTL; the last one retries longest. */
   private sendStep(input: SendStepInput, last: boolean, ttlLeft: number | undefined, summary: string) {
-    const policy = this.options.local ? (last ? SEND_LOCAL_LAST_STEP : SEND_LOCAL) : last ? SEND_LAST_STEP : SEND;
+    const local = this.options.local && !this.v3;
+    const policy = local ? (last ? SEND_LOCAL_LAST_STEP : SEND_LOCAL) : last ? SEND_LAST_STEP : SEND;
     const cap =
       ttlLeft !== undefined && ttlLeft < toMs(policy.scheduleToCloseTimeout!)
         ? { scheduleToCloseTimeout: Math.max(1000, ttlLeft) }
         : {};
-    return this.options.local
+    // Since 0.3 a send is an activity again: a local one re-runs as a first attempt whenever its
+    // workflow task fails (parallel updates, a lost worker), and each re-run sent the message again.
+    // An activity the server scheduled runs once per attempt, and a retry (attempt > 1) looks the
+    // message up first where the provider lets us (see sendStep).
+    if (this.v3) return prefixedSender['cascade.sendStep'].executeWithOptions({ ...policy, ...cap, summary }, [input]);
+    return local
       ? localSender.sendStep.executeWithOptions({ ...policy, ...cap, summary }, [input])
       : sender.sendStep.executeWithOptions({ ...policy, ...cap, summary }, [input]);
   }
@@ -221,19 +237,27 @@ export class FallbackChain {
   ): Promise<ChainOutcome | 'next'> {
     this.phase = 'waiting_for_receipt';
     const timeoutMs = toMs(step.deliveryTimeout ?? DEFAULT_DELIVERY_TIMEOUT);
-    const until = Date.now() + timeoutMs;
+    const stepUntil = Date.now() + timeoutMs;
     const pollUntil = Date.now() + RECEIPT_POLL.horizonMs;
     const label = describeStep(step);
     showDetails(`${label}: waiting for delivery receipt, ${formatDuration(timeoutMs)}`);
     let pollMs = firstPoll;
+    // Since 0.3 the TTL starts no step but lets this one finish: its receipt, or one last poll
+    // once the provider's own expiry (the TTL) has had RECEIPT_POLL.afterTtlMs to report.
+    let sawExpiry = false;
+    const finishing = () => this.v3 && this.flow.expired;
+    const deadline = () =>
+      finishing() ? Math.min(stepUntil, (this.flow.deadline ?? Date.now()) + RECEIPT_POLL.afterTtlMs) : stepUntil;
     // A late receipt for an earlier step does not end this wait: the message in flight was sent
     // and costs money, so its own receipt is awaited (up to its timeout) and shows in the result.
-    const wake = () => isSettled(attempt) || this.halted(run) !== undefined;
+    const wake = () => isSettled(attempt) || this.halted(run, true) !== undefined || (finishing() && !sawExpiry);
 
     for (;;) {
       if (isSettled(attempt)) return attempt.status === 'delivered' ? 'delivered' : 'next';
-      const halt = this.halted(run);
+      const halt = this.halted(run, true);
       if (halt) return halt;
+      if (finishing()) sawExpiry = true;
+      const until = deadline();
       const left = until - Date.now();
       if (left > 0) {
         // Within the polling horizon: sleep until the next poll. Past it: until the deadline.
@@ -250,6 +274,7 @@ export class FallbackChain {
       await this.poll(attempt);
       if (isSettled(attempt)) continue;
       if (Date.now() >= until) {
+        if (finishing()) return 'expired';
         attempt.status = 'timed_out';
         showDetails(`${label}: no receipt within ${formatDuration(timeoutMs)}, falling back`);
         return 'next';
@@ -261,16 +286,37 @@ export class FallbackChain {
   private async poll(attempt: Attempt): Promise<void> {
     if (!attempt.providerMessageId) return;
     try {
-      const status = await poller.checkDelivery.executeWithOptions(
-        { ...POLL, summary: `${attempt.provider}: status check` },
-        [{ provider: attempt.provider, providerMessageId: attempt.providerMessageId }],
-      );
+      const check = this.v3 ? prefixedPoller['cascade.checkDelivery'] : poller.checkDelivery;
+      const status = await check.executeWithOptions({ ...POLL, summary: `${attempt.provider}: status check` }, [
+        { provider: attempt.provider, providerMessageId: attempt.providerMessageId },
+      ]);
       applyStatus(attempt, status);
     } catch (err) {
       // A failed poll is not a failed delivery: the receipt or the next poll decides.
       if (!(err instanceof ActivityFailure)) throw err;
     }
   }
+}
+
+/**
+ * Cancels at their providers the messages still waiting there (their channel said so when sent),
+ * whatever cancels the flow: the `cancel` signal or, since 0.3, native cancellation (Web UI,
+ * `handle.cancel()`, a parent) — which is why it runs in a scope no cancellation reaches.
+ */
+export async function cancelAtProviders(chain: FallbackChain, v3: boolean): Promise<void> {
+  const cancel = v3 ? prefixedPoller['cascade.cancelScheduled'] : poller.cancelScheduled;
+  const run = async () => {
+    for (const attempt of chain.attempts) {
+      if (!attempt.cancellable || isSettled(attempt) || !attempt.providerMessageId) continue;
+      try {
+        const status = await cancel({ provider: attempt.provider, providerMessageId: attempt.providerMessageId });
+        if (status) attempt.status = 'canceled';
+      } catch {
+        // best effort: the message may have left the schedule meanwhile
+      }
+    }
+  };
+  await (v3 ? CancellationScope.nonCancellable(run) : run());
 }
 
 /**
@@ -297,13 +343,17 @@ function settledMs(a: Attempt): number {
 
 /**
  * Stable per (flow, send, step), so a retried activity reuses it. Limited to the characters and
- * length SMSBAT accepts for its tracking `id` (smsbat.md §1).
+ * length SMSBAT accepts for its tracking `id` (smsbat.md §1). Since 0.3 it names the run too, so a
+ * second run of one workflow id (a reset, a reused tracking id) never adopts the first run's
+ * message or reuses its email Message-ID.
  */
-export function idempotencyKey(sendNo: number, stepIndex: number): string {
-  const { workflowId } = workflowInfo();
+export function idempotencyKey(sendNo: number, stepIndex: number, perRun = false): string {
+  const { workflowId, runId } = workflowInfo();
   const safe = workflowId.replace(/[^A-Za-z0-9._:-]/g, '_');
   const base = safe.length > 200 ? `${safe.slice(0, 180)}.${fnv1a(workflowId)}` : safe;
-  return `${base}.${sendNo}.${stepIndex}`;
+  return perRun
+    ? `${base}.${runId.replace(/[^A-Za-z0-9]/g, '')}.${sendNo}.${stepIndex}`
+    : `${base}.${sendNo}.${stepIndex}`;
 }
 
 function fnv1a(s: string): string {

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
-import type { CascadeActivities } from '../activities/types';
+import type { CascadeActivities, PrefixedActivities } from '../activities/types';
 import { BULK_DEFAULTS, OTP_DEFAULTS, VALIDATED } from '../shared/defaults';
 import type {
   BulkSendInput,
@@ -13,8 +13,22 @@ import { LOCAL_CHECK } from './policies';
 
 /** The patch every 0.2.0 change of command order sits behind (see CONTRIBUTING.md). */
 export const V2_PATCH = 'cascade-v0.2';
+/** The patch every 0.3 change of the workflow core's commands sits behind. */
+export const V3_PATCH = 'cascade-v0.3';
 
 const { checkInput } = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
+const checked = proxyLocalActivities<PrefixedActivities>(LOCAL_CHECK);
+
+/**
+ * Which commands a flow runs, decided once at its top by `patched()` and passed down as plain
+ * values: `v2` the 0.2.0 commands (local-activity sends, limits inside the flow), `v3` the 0.3 ones
+ * (sends as activities under prefixed names, a code reference, cleanup on native cancellation,
+ * single-use approval, the TTL finishing the attempt in flight).
+ */
+export interface FlowVersion {
+  v2: boolean;
+  v3: boolean;
+}
 
 type Kind = 'deliverMessage' | 'otpVerification' | 'bulkSend';
 interface Kinds {
@@ -26,21 +40,35 @@ type Params<K extends Kind> = Kinds[K]['params'];
 type Input<K extends Kind> = Kinds[K]['input'];
 
 /**
- * A flow's parameters, and whether it runs the 0.2.0 commands (`v2`). Validation stays out of the
- * sandbox (zod would cost every cached flow a megabyte): an input CascadeClient validated says so
- * (`validated`) and is taken as it is — no patch marker, no extra event; any other input is
- * checked by a local activity before anything is sent (and an invalid one fails the flow,
- * naming every bad field). A flow recorded before 0.2.0 replays its own commands: defaults as
- * the schemas then applied them, no check.
+ * A flow's parameters and the commands it runs. Validation stays out of the sandbox (zod would
+ * cost every cached flow a megabyte): since 0.3 the worker checks every input itself, by a local
+ * activity before anything is sent (an invalid one fails the flow, naming every bad field) —
+ * nothing in the input can skip it or choose the commands. Flows recorded before replay their
+ * own: 0.2.0 took an input marked `validated` as it was, and checked others; before 0.2.0,
+ * defaults as the schemas then applied them, no check.
  */
 export async function resolveParams<K extends Kind>(
   kind: K,
   input: Input<K>,
-): Promise<{ params: Params<K>; v2: boolean }> {
-  if ((input as { validated?: string }).validated === VALIDATED) return { params: input as Params<K>, v2: true };
-  if (!patched(V2_PATCH)) return { params: legacyParams(kind, input), v2: false };
+): Promise<{ params: Params<K> } & FlowVersion> {
+  if (patched(V3_PATCH)) {
+    return {
+      params: (await check(() => checked['cascade.checkInput']({ kind, input }))) as Params<K>,
+      v2: true,
+      v3: true,
+    };
+  }
+  // Only histories recorded by 0.2.0 reach the lines below (a new flow always takes the patch).
+  if ((input as { validated?: string }).validated === VALIDATED) {
+    return { params: input as Params<K>, v2: true, v3: false };
+  }
+  if (!patched(V2_PATCH)) return { params: legacyParams(kind, input), v2: false, v3: false };
+  return { params: (await check(() => checkInput({ kind, input }))) as Params<K>, v2: true, v3: false };
+}
+
+async function check(run: () => Promise<unknown>): Promise<unknown> {
   try {
-    return { params: (await checkInput({ kind, input })) as Params<K>, v2: true };
+    return await run();
   } catch (err) {
     // The check's own failure (CascadeInvalidInput, naming the fields) is the flow's.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;

@@ -1,20 +1,22 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
+import { OTP_DEFAULTS } from '../shared/defaults';
 import { sha256Hex } from '../shared/sha256';
-import type { CascadeActivities } from '../activities/types';
+import type { CascadeActivities, PrefixedActivities } from '../activities/types';
 import { toMs } from '../shared/durations';
 import { cancelSignal, ErrorTypes, resendUpdate, SEALED_CODE, stateQuery, verifyUpdate } from '../shared/messages';
 import type { OtpInput } from '../shared/schemas';
 import { type OtpResult, type OtpState, type OtpStatus, type VerifyResult } from '../shared/types';
 import { admission } from './admission';
-import { FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
+import { cancelAtProviders, FallbackChain, type ChainOutcome, type FlowControl } from './fallback-chain';
 import { resolveParams } from './input';
 import { recordOtpCodeSent, recordOtpCompleted, recordOtpStarted } from './metrics';
 import { LOCAL_CHECK, OTP_PREPARE } from './policies';
@@ -23,6 +25,7 @@ import { formatDuration, showDetails, showStatus } from './visibility';
 
 const { prepareOtpVerifier } = proxyActivities<CascadeActivities>(OTP_PREPARE);
 const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
+const prefixed = proxyLocalActivities<PrefixedActivities>(LOCAL_CHECK);
 
 /**
  * Sends a one-time code through the fallback chain and verifies it. The workflow never holds the
@@ -30,10 +33,26 @@ const local = proxyLocalActivities<CascadeActivities>(LOCAL_CHECK);
  * only a keyed digest (the verifier) to compare sealed codes against.
  */
 export async function otpVerification(input: OtpInput): Promise<OtpResult> {
+  // Answered while the worker checks the input (a client may ask at once): nothing is sent yet.
+  setHandler(stateQuery, (): OtpState => {
+    const attempts = input.maxAttempts ?? OTP_DEFAULTS.maxAttempts;
+    const sends = input.maxSends ?? OTP_DEFAULTS.maxSends;
+    return {
+      status: 'pending',
+      expiresAt: 0,
+      verifyAttempts: 0,
+      attemptsLeft: attempts,
+      sends: 0,
+      sendsLeft: sends,
+      nextResendAt: 0,
+      delivery: { phase: 'sending', attempts: [] },
+    };
+  });
+  // Registered before the first await: the update of an Update-with-Start finds its handler.
   const limits = admission(input);
-  const { params: p, v2 } = await resolveParams('otpVerification', input);
+  const { params: p, v2, v3 } = await resolveParams('otpVerification', input);
   const flow: FlowControl = { canceled: false, expired: false };
-  const chain = new FallbackChain(flow, { local: v2 });
+  const chain = new FallbackChain(flow, { local: v2, v3 });
   const codeTtlMs = toMs(p.codeTtl);
   const cooldownMs = toMs(p.resendCooldown);
   const expiresAt = Date.now() + codeTtlMs;
@@ -41,6 +60,8 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
 
   let status: OtpStatus = 'pending';
   let verifier: string | undefined;
+  /** The reference the code derives from (since 0.3), kept in history by the prepare step. */
+  let codeRef: string | undefined;
   let verifyAttempts = 0;
   let sends = 0;
   let lastSendAt = 0;
@@ -67,7 +88,13 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
         steps: p.steps,
         startStep,
         recipient: p.recipient,
-        content: { kind: 'otp', template: p.template, codeLength: p.codeLength, appName: p.appName },
+        content: {
+          kind: 'otp',
+          template: p.template,
+          codeLength: p.codeLength,
+          appName: p.appName,
+          ...(codeRef ? { codeRef } : {}),
+        },
         // A resend supersedes this run; an ended flow stops it.
         stopped: () => status !== 'pending' || sends !== sendNo,
       })
@@ -104,10 +131,14 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     async ({ code }): Promise<VerifyResult> => {
       await condition(() => verifier !== undefined || status !== 'pending');
       const matches = verifier !== undefined && constantTimeEqual(sha256Hex(code), verifier);
-      // An ended verification checks no more codes: it says how it ended, and `approved` only
-      // for the code it approved (an app that logs users in on `approved` must not accept others).
-      if (status !== 'pending')
-        return { status: status === 'approved' && !matches ? 'expired' : status, attemptsLeft: 0 };
+      // An ended verification checks no more codes: it says how it ended. Since 0.3 a code is
+      // single-use: after the approving verify every verify is `expired` (a retry of that same call,
+      // by its update id, gets its recorded answer from the server). Before, `approved` was repeated
+      // for the approved code (and only for it).
+      if (status !== 'pending') {
+        const used = status === 'approved' && (v3 || !matches);
+        return { status: used ? 'expired' : status, attemptsLeft: 0 };
+      }
       verifyAttempts++;
       if (matches) end('approved');
       else if (verifyAttempts >= p.maxAttempts) end('too_many_attempts');
@@ -157,46 +188,64 @@ export async function otpVerification(input: OtpInput): Promise<OtpResult> {
     },
   );
 
-  let prefixGuardId = p.guard?.prefixGuardId;
-  if (v2) {
-    // The abuse limits, whoever started the flow (see admission.ts).
-    const verdict = await limits.check(p);
-    if (!verdict.allowed) {
-      expiry.cancel();
-      throw ApplicationFailure.create({
-        type: ErrorTypes.limitExceeded,
-        message: `refused by the abuse limits (${verdict.scope}): ${verdict.reason}`,
-        nonRetryable: true,
-        details: [verdict],
-      });
+  // The flow's main line. Since 0.3 it runs where native cancellation (Web UI, handle.cancel(), a
+  // parent) cannot interrupt it: a cancel ends the flow as the `cancel` signal does, with its cleanup.
+  const main = async (): Promise<OtpResult> => {
+    let prefixGuardId = p.guard?.prefixGuardId;
+    if (v2) {
+      // The abuse limits, whoever started the flow (see admission.ts).
+      const verdict = await limits.check(p);
+      if (!verdict.allowed) {
+        expiry.cancel();
+        throw ApplicationFailure.create({
+          type: ErrorTypes.limitExceeded,
+          message: `refused by the abuse limits (${verdict.scope}): ${verdict.reason}`,
+          nonRetryable: true,
+          details: [verdict],
+        });
+      }
+      prefixGuardId ??= verdict.prefixGuardId;
+      if (v3) {
+        ({ verifier, ref: codeRef } = await prefixed['cascade.prepareOtpVerifier']({
+          codeLength: p.codeLength,
+          withRef: true,
+        }));
+      } else {
+        verifier = (await local.prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
+      }
+    } else {
+      verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
     }
-    prefixGuardId ??= verdict.prefixGuardId;
-    verifier = (await local.prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
-  } else {
-    verifier = (await prepareOtpVerifier({ codeLength: p.codeLength })).verifier;
-  }
-  recordOtpStarted(p.recipient);
-  if (status === 'pending') send(0);
-  showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
+    recordOtpStarted(p.recipient);
+    if (status === 'pending') send(0);
+    showDetails(`code sent; valid for ${formatDuration(codeTtlMs)}`);
 
-  await condition(() => status !== 'pending' || chainError !== undefined);
-  if (chainError !== undefined) throw chainError;
-  expiry.cancel();
-  // A converted code is what tells real users from SMS pumping.
-  if ((status as OtpStatus) === 'approved') await limits.converted(prefixGuardId);
-  await condition(allHandlersFinished);
-  recordOtpCompleted(p.recipient, status);
-  showStatus(status);
-  showDetails(status);
-  return {
-    status: status as OtpResult['status'],
-    verifyAttempts,
-    sends,
-    attempts: chain.attempts,
-    // The digest the approved code matched (useless without the worker's secret), so a verify
-    // after the flow closed can tell that code from any other.
-    ...((status as OtpStatus) === 'approved' ? { approvedVerifier: verifier } : {}),
+    await condition(() => status !== 'pending' || chainError !== undefined);
+    if (chainError !== undefined) throw chainError;
+    expiry.cancel();
+    if (v3 && status === 'canceled') await cancelAtProviders(chain, v3);
+    // A converted code is what tells real users from SMS pumping.
+    if ((status as OtpStatus) === 'approved') await limits.converted(prefixGuardId);
+    await condition(allHandlersFinished);
+    recordOtpCompleted(p.recipient, status);
+    showStatus(status);
+    showDetails(status);
+    return {
+      status: status as OtpResult['status'],
+      verifyAttempts,
+      sends,
+      attempts: chain.attempts,
+      // Before 0.3: the digest the approved code matched, so a verify after the flow closed could
+      // tell that code from any other. Since, a code is single-use and a closed flow approves nothing.
+      ...((status as OtpStatus) === 'approved' && !v3 ? { approvedVerifier: verifier } : {}),
+    };
   };
+  if (!v3) return main();
+  CancellationScope.current().cancelRequested.catch(() => {
+    flow.canceled = true;
+    end('canceled');
+  });
+  return CancellationScope.nonCancellable(main);
 }
 
 /** Compares two strings in time that depends only on their length. */

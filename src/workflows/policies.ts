@@ -71,6 +71,8 @@ export const RECEIPT_POLL = {
   maxMs: 60_000,
   minMs: 1_000,
   horizonMs: 15 * 60_000,
+  /** Past a flow's TTL, how long the attempt in flight may still report before one last poll (since 0.3). */
+  afterTtlMs: 30_000,
 } as const;
 
 /**

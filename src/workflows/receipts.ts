@@ -43,6 +43,8 @@ function recordFacts(attempt: Attempt, status: DeliveryStatus): void {
 
 /** Receipts waiting for their attempt: a handful in practice; never more than this. */
 const EARLY_MAX = 32;
+/** Receipts one attempt takes: a message has a handful of statuses; any beyond are ignored. */
+export const RECEIPTS_PER_ATTEMPT = 32;
 
 /**
  * Receives receipt signals. A receipt can arrive before the send activity has returned the
@@ -50,6 +52,7 @@ const EARLY_MAX = 32;
  */
 export class ReceiptInbox {
   private readonly early = new Map<string, DeliveryStatus>();
+  private readonly taken = new WeakMap<Attempt, number>();
 
   constructor(private readonly attempts: Attempt[]) {
     setHandler(receiptSignal, (status) => this.accept(status));
@@ -59,7 +62,12 @@ export class ReceiptInbox {
     const attempt = this.attempts.find(
       (a) => a.provider === status.provider && a.providerMessageId === status.providerMessageId,
     );
-    if (attempt) return applyStatus(attempt, status);
+    if (attempt) {
+      const n = this.taken.get(attempt) ?? 0;
+      if (n >= RECEIPTS_PER_ATTEMPT) return;
+      this.taken.set(attempt, n + 1);
+      return applyStatus(attempt, status);
+    }
     const k = key(status);
     const known = this.early.get(k);
     // One receipt kept per message, the settled one once it came.

@@ -62,3 +62,9 @@ export async function hostFlow(input: { to: string; fail?: boolean }): Promise<s
   await condition(() => finished);
   return `${sent}; finished`;
 }
+
+/** A host's own workflow calling its own activity named `sendStep` (a name temporal-cascade used before 0.3). */
+export async function hostSendStep(text: string): Promise<string> {
+  const { sendStep } = proxyActivities<{ sendStep(text: string): Promise<string> }>({ startToCloseTimeout: '10s' });
+  return sendStep(text);
+}

@@ -91,4 +91,59 @@ describe('Reach callbacks: pinned to their flow, replays cost nothing (dev serve
     expect(signals).toHaveLength(1);
     expect(events.length).toBeLessThan(30);
   });
+
+  test('an unknown status word replayed 500 times reaches its flow once; 20 invented words at most 8 times', async () => {
+    const phone = uniquePhone();
+    h.sim.script({ recipient: phone, provider: 'reach', outcome: { kind: 'pending' }, receipt: 'withhold' });
+    const trackingId = uniqueId('weird');
+    const handle = await env.client.workflow.start(deliverMessage, {
+      args: [
+        {
+          trackingId,
+          recipient: { phone },
+          text: 'Hello',
+          steps: [{ channel: 'reach', src: 'Shop', deliveryTimeout: '5m' }],
+        },
+      ],
+      workflowId: `deliver:${trackingId}`,
+      taskQueue: h.taskQueue,
+    });
+    let sent;
+    for (let i = 0; i < 200 && !(sent = h.sim.messages('reach').find((m) => m.recipient === phone)); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const callbackUrl = String(sent!.fields.statusCallback);
+    const signals = async () =>
+      (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    // Signals that arrive during a workflow task reach the history when it completes.
+    const signalsWhenSettled = async (atLeast: number) => {
+      for (let i = 0; i < 200 && (await signals()) < atLeast; i++) await new Promise((r) => setTimeout(r, 50));
+      return signals();
+    };
+    // The send is recorded (its answer in history) before counting.
+    for (let i = 0; i < 400; i++) {
+      const progress = await handle.query('status').catch(() => undefined);
+      if ((progress as { attempts?: { providerMessageId?: string }[] })?.attempts?.[0]?.providerMessageId) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const before = (await handle.fetchHistory()).events!.length;
+
+    const weird = { messageId: sent!.messageId, status: 'weird-status', dest: phone };
+    for (let i = 0; i < 500; i += 25) {
+      const answers = await Promise.all(Array.from({ length: 25 }, () => post(callbackUrl, weird)));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+    }
+    expect(await signalsWhenSettled(1)).toBe(1);
+    // A signal and the workflow task it wakes (and what the flow itself was finishing): a bounded
+    // handful, not one event per replay (500 of them before).
+    expect((await handle.fetchHistory()).events!.length - before).toBeLessThanOrEqual(10);
+
+    // Words a receipt source invents (the first counted above): at most WORDS_PER_MESSAGE in all.
+    for (let w = 0; w < 20; w++) {
+      expect((await post(callbackUrl, { ...weird, status: `invented-${w}` })).status).toBe(200);
+    }
+    expect(await signalsWhenSettled(8)).toBe(8);
+    await handle.signal('cancel', {});
+    expect((await handle.result()).status).toBe('canceled');
+    expect((await handle.fetchHistory()).events!.length).toBeLessThan(before + 40);
+  });
 });

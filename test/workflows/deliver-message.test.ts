@@ -121,9 +121,9 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
     expect((await handle.result()).status).toBe('failed');
 
     const { names, firstPollGap } = await activities(handle);
-    expect(names[0]).toBe('sendStep');
+    expect(names[0]).toBe('cascade.sendStep');
     // Polled at 3 min, then every minute up to the 5-minute deadline: 3 polls, none before 3 min.
-    expect(names.slice(1)).toEqual(['checkDelivery', 'checkDelivery', 'checkDelivery']);
+    expect(names.slice(1)).toEqual(['cascade.checkDelivery', 'cascade.checkDelivery', 'cascade.checkDelivery']);
     expect(firstPollGap).toBeGreaterThanOrEqual(3 * 60_000);
     expect(firstPollGap).toBeLessThan(3 * 60_000 + 30_000);
   });
@@ -333,9 +333,9 @@ describe('deliverMessage (time-skipping server, simulator over real sockets)', (
 /** A flow's activities in order, and the workflow time from its send to its first status poll. */
 async function activities(handle: WorkflowHandle) {
   const run = activitiesRun((await handle.fetchHistory()).events as Parameters<typeof activitiesRun>[0]);
-  const names = run.map((a) => a.name).filter((n) => n !== 'checkInput');
-  const first = run.find((a) => a.name === 'sendStep')!;
-  const firstPoll = run.find((a) => a.name === 'checkDelivery');
+  const names = run.map((a) => a.name).filter((n) => n !== 'cascade.checkInput');
+  const first = run.find((a) => a.name === 'cascade.sendStep')!;
+  const firstPoll = run.find((a) => a.name === 'cascade.checkDelivery');
   return { names, firstPollGap: (firstPoll?.at ?? first.at) - first.at };
 }
 
