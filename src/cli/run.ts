@@ -22,6 +22,7 @@ import { type BulkProgress, type DeliveryResult, type OtpResult } from '../share
 import { CascadeSetupError, registerSearchAttributes } from '../setup/search-attributes';
 import { connectionAuth } from '../temporal-connection';
 import { stepsFromFlags } from './steps';
+import { bulkResumeCommand } from './bulk-resume';
 
 export const EXIT = { ok: 0, flowFailed: 1, usage: 2, notFound: 3, config: 4 } as const;
 
@@ -34,6 +35,7 @@ const USAGE = `usage:
   temporal-cascade status <id>
   temporal-cascade guard status|unblock|block <prefix> [--reason R]   (abuse guard of a phone prefix, e.g. +38050)
   temporal-cascade bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]
+  temporal-cascade bulk resume <bulk-id>   (resume a paused campaign; restart an ended one from its progress)
   temporal-cascade setup                 register the search attributes on TEMPORAL_NAMESPACE (idempotent)
   temporal-cascade tools                 install the pinned Temporal CLI and test server (for tests and the sandbox)
   temporal-cascade bundle <out.js> [--workflows <your module>]   the workflow bundle for CASCADE_WORKFLOW_BUNDLE
@@ -135,6 +137,8 @@ export async function run(argv: string[], out: (line: string) => void = console.
       case 'guard':
         return await guard(cascade, sub, rest, flags, print);
       case 'bulk':
+        if (sub === 'resume')
+          return (await bulkResumeCommand(cascade, need(rest[0], 'bulk-id'), print)) ? EXIT.ok : EXIT.flowFailed;
         return await bulk(client, cascade, need(sub, 'file'), flags, json, out);
       case 'setup': {
         const added = await registerSearchAttributes(connection, config.temporal.namespace);

@@ -36,6 +36,7 @@ import {
 } from '../shared/types';
 import { type deliverMessage, type otpVerification } from '../workflows';
 import { AbuseGuard } from './abuse-guard';
+import { resumeBulk, type BulkResumeResult } from './bulk-resume';
 import { CascadeFlowNotFoundError, CascadeResendRefusedError, CascadeValidationError } from './errors';
 
 export interface CascadeClientOptions {
@@ -149,6 +150,14 @@ export class CascadeClient {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { id, started: false };
       throw err;
     }
+  }
+
+  /**
+   * Resumes a campaign: `resume` for a running one; one that ended unfinished starts again under its
+   * id from its recorded progress (never from message 0, never re-sending what was sent).
+   */
+  async resumeBulk(bulkId: string): Promise<BulkResumeResult> {
+    return resumeBulk(this.client, this.taskQueue, bulkId);
   }
 
   /** Checks a code the user typed. The code is sealed here: only its keyed digest reaches Temporal. */

@@ -90,6 +90,13 @@ export interface SimFaults {
   resetRate?: number;
   /** Share of requests that never get an answer (the client's timeout fires). */
   hangRate?: number;
+  /**
+   * Share of sends (POST) the provider accepts and then never answers: the client's deadline fires
+   * on a request whose messages went out (a lost answer).
+   */
+  acceptThenHangRate?: number;
+  /** Share of sends (POST) the provider accepts and a gateway then answers 502 for. */
+  acceptThen502Rate?: number;
   /** Share of receipts (webhooks, callbacks) silently dropped. */
   receiptLossRate?: number;
   /** Above this many requests in progress, answer 429. */
