@@ -23,9 +23,12 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { CascadeClient } from '../src/client';
 import { progressQuery } from '../src/shared/messages';
 import { type BulkProgress } from '../src/shared/types';
-import { startSimulator } from '../src/sim/server';
-import { startDevServer } from '../src/testing/dev-server';
+import { openReceiptIndex } from '../src/receipts/open';
+import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
+import { freePort, startDevServer } from '../src/testing/dev-server';
 import { simulatorEnv } from '../src/testing/testbed';
+import { WebhookReceiver } from '../src/webhooks/receiver';
+import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { startWorkerMain } from '../test/support/worker-main';
 
 async function main(): Promise<void> {
@@ -47,7 +50,15 @@ async function main(): Promise<void> {
     ).code,
   );
   const taskQueue = `campaign-chaos-${randomUUID()}`;
+  // Receipts are pushed to a receiver in this process (not the one being killed), as in `npm run chaos`.
+  const token = `chaos-${randomUUID()}`;
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const indexUrl = `sqlite:${join(dir, 'receipts.sqlite')}`;
   const env = {
+    CASCADE_PUBLIC_WEBHOOK_URL: publicUrl,
+    CASCADE_SMSBAT_WEBHOOK_TOKEN: token,
+    CASCADE_RECEIPT_INDEX: indexUrl,
     ...simulatorEnv(sim),
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -57,6 +68,15 @@ async function main(): Promise<void> {
   };
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const receipts = await openReceiptIndex(indexUrl);
+  const receiver = await new WebhookReceiver({
+    client,
+    publicUrl,
+    smsbatToken: token,
+    receipts,
+    reachApiKey: SIM_CREDENTIALS.reach.apiKey,
+  }).start(port);
+  sim.setSmsbatWebhookUrl(smsbatWebhookUrl(publicUrl, token));
   const cascade = new CascadeClient({ client, taskQueue, limits: false });
   const file = (name: string, rows: { id: string; phone: string; text: string }[]) => {
     const path = join(dir, `${name}.csv`);
@@ -210,6 +230,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(join(__dirname, 'results', 'campaign-chaos.json'), JSON.stringify(report, null, 2));
+  await receiver.close();
+  await receipts.close();
   await connection.close();
   await sim.close();
   await server.stop();

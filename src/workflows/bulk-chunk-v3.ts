@@ -37,7 +37,10 @@ import {
 } from './policies';
 
 const { sendBulkBatch } = proxyActivities<CascadeActivities>(bulkSendOptions(1000));
-const { checkBulkStatuses } = proxyActivities<CascadeActivities>(BULK_POLL);
+// Status checks heartbeat each group of ten: a worker lost mid-check is noticed in seconds, not after 5 minutes.
+const { checkBulkStatuses } = proxyActivities<CascadeActivities>({ ...BULK_POLL, heartbeatTimeout: '15s' });
+/** Messages per status-check activity: small enough to finish between worker restarts. */
+const POLL_GROUP = 100;
 
 /**
  * The 0.3.0 chunk: per-message states by slot; retryable failures sent again in later passes with
@@ -247,8 +250,8 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
       if (canceled) break;
     }
     const group = pending();
-    for (let i = 0; i < group.length; i += 1000) {
-      const part = group.slice(i, i + 1000);
+    for (let i = 0; i < group.length && Date.now() < until && !canceled; i += POLL_GROUP) {
+      const part = group.slice(i, i + POLL_GROUP);
       try {
         const found = await checkBulkStatuses({
           provider: input.step.channel,
