@@ -148,6 +148,8 @@ async function main(): Promise<void> {
     if (m.trackingKey?.startsWith('cs-')) smsbatSent.set(m.trackingKey, (smsbatSent.get(m.trackingKey) ?? 0) + 1);
   const twice = (sent: Map<string, number>) => [...sent.values()].filter((n) => n > 1).length;
   const settled = (p: BulkProgress) => p.delivered + p.failed + (p.unknown ?? 0);
+  /** Messages the provider never received that the campaign accounts for neither as failed nor as unknown. */
+  const lost = (notReceived: number, p: BulkProgress) => Math.max(0, notReceived - p.failed - (p.unknown ?? 0));
   const lostAnswers = {
     kills,
     reach: {
@@ -155,14 +157,14 @@ async function main(): Promise<void> {
       sentTwice: twice(reachSent),
       receivedByProvider: reachSent.size,
       notFinalNorUnknown: reachFinal.total - settled(reachFinal),
-      lost: reachRows.filter((r) => !reachSent.has(r.phone)).length - reachFinal.failed - (reachFinal.unknown ?? 0),
+      lost: lost(reachRows.filter((r) => !reachSent.has(r.phone)).length, reachFinal),
     },
     smsbat: {
       ...smsbatFinal,
       sentTwice: twice(smsbatSent),
       receivedByProvider: smsbatSent.size,
       notFinalNorUnknown: smsbatFinal.total - settled(smsbatFinal),
-      lost: smsbatRows.filter((r) => !smsbatSent.has(r.id)).length - smsbatFinal.failed - (smsbatFinal.unknown ?? 0),
+      lost: lost(smsbatRows.filter((r) => !smsbatSent.has(r.id)).length, smsbatFinal),
     },
   };
   log(JSON.stringify(lostAnswers));

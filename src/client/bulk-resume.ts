@@ -2,6 +2,7 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { bulkWorkflowId } from '../shared/ids';
 import { resumeSignal } from '../shared/messages';
 import { BulkSendInputSchema } from '../shared/schemas';
+import { CURRENT_CHANNEL, FLOW_KIND, TRACKING_ID } from '../shared/search-attributes';
 import { type BulkMessageState } from '../shared/types';
 import { bulkResumeStateQuery, chunkCarryQuery, type ChunkCarry } from '../workflows/bulk-signals';
 import { CascadeFlowNotFoundError } from './errors';
@@ -53,6 +54,11 @@ export async function resumeBulk(client: Client, taskQueue: string, bulkId: stri
     taskQueue,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     staticSummary: `Campaign ${params.bulkId} resumed at message ${state.cursor + 1}`,
+    typedSearchAttributes: [
+      { key: FLOW_KIND, value: 'bulkSend' },
+      { key: TRACKING_ID, value: params.bulkId },
+      { key: CURRENT_CHANNEL, value: params.step.channel },
+    ],
   });
   return { id, resumed: 'restarted', from: state.cursor };
 }
