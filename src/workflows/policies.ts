@@ -137,4 +137,4 @@ export function bulkSendOptions(messages: number): ActivityOptions {
 export const BULK_RETRY = { firstMs: 2_000, factor: 3, maxMs: 5 * 60_000, passes: 4 } as const;
 
 /** A chunk continues as new past this many events (or when the server suggests it), carrying its message states. */
-export const BULK_CHUNK_MAX_EVENTS = 2_000;
+export const BULK_CHUNK_MAX_EVENTS = 10_000;

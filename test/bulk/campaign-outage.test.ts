@@ -97,7 +97,7 @@ describe('bulkSend through an outage and long tracking (time-skipping)', () => {
     const final = await env.client.workflow.execute(bulkSend, {
       taskQueue: h.taskQueue,
       workflowId: `bulk:${bulkId}`,
-      args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, trackFor: '6h' }],
+      args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, trackFor: '16h' }],
     });
     expect(final).toMatchObject({ total: 3, sent: 3, delivered: 2, pending: 1 });
     const chunkId = `bulk:${bulkId}:chunk:0`;
