@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { type z } from 'zod';
 import { BulkMessageSchema, type BulkMessage } from '../shared/schemas';
 import { type BulkSource } from './types';
 
@@ -8,37 +10,98 @@ import { type BulkSource } from './types';
  * Reads bulk messages from a file the workers can see (CSV with header `id,phone,text`, or JSON
  * lines), only inside the directories the worker allows (CASCADE_BULK_DIRS): a campaign input is
  * not a way to read the worker's files. Errors name the row, line and column, never the content
- * (a file of phone numbers is personal data). Parsed files are cached per path and modification
- * time, so the batches of a large campaign do not parse it again each time. Invalid rows fail the
- * campaign before anything is sent.
+ * (a file of phone numbers is personal data), and a missing file reads like a forbidden one (no
+ * probing for what exists). Invalid rows fail the campaign before anything is sent.
+ *
+ * A campaign pins its file by content (SHA-256) when it starts; each read checks it, so a file
+ * changed under a running campaign stops it instead of shifting its rows. Parsed files are cached
+ * per worker by content (a few at a time, so campaigns running together do not evict each other):
+ * a file is parsed once, and later reads cost a `stat` unless the file changed on disk.
  */
-const cache = new Map<string, { mtimeMs: number; messages: BulkMessage[] }>();
+interface Parsed {
+  stamp: string;
+  sha256: string;
+  messages: BulkMessage[];
+}
+const cache = new Map<string, Parsed>();
+const CACHED_FILES = 4;
 
 export function readBulkSource(source: BulkSource, allowedDirs: string[]): BulkMessage[] {
   if (source.kind === 'inline') return source.messages;
-  const path = allowedPath(source.path, allowedDirs);
-  let mtimeMs: number;
-  try {
-    mtimeMs = statSync(path).mtimeMs;
-  } catch {
-    throw fileError(`cannot read ${source.path}`);
+  const parsed = parseFile(source, allowedDirs);
+  if (source.sha256 !== undefined && parsed.sha256 !== source.sha256) {
+    throw ApplicationFailure.create({
+      type: 'CascadeBulkFileChanged',
+      message: `${source.path} changed since the campaign started (its content no longer matches): the campaign stops rather than send shifted rows; start a new campaign with the new file`,
+      nonRetryable: true,
+    });
   }
-  const hit = cache.get(path);
-  if (hit && hit.mtimeMs === mtimeMs) return hit.messages;
-  const text = readFileSync(path, 'utf8');
+  return parsed.messages;
+}
+
+/** The number of messages in a campaign file and the SHA-256 of its content (inline: the count alone). */
+export function pinBulkSource(source: BulkSource, allowedDirs: string[]): { total: number; sha256?: string } {
+  if (source.kind === 'inline') return { total: source.messages.length };
+  const { sha256, messages } = parseFile(source, allowedDirs);
+  return { total: messages.length, sha256 };
+}
+
+function parseFile(source: Extract<BulkSource, { kind: 'file' }>, allowedDirs: string[]): Parsed {
+  const path = allowedPath(source.path, allowedDirs);
+  let stamp: string;
+  try {
+    const st = statSync(path, { bigint: true });
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    throw unreadable(source.path);
+  }
+  const key = `${path}\0${source.format ?? ''}`;
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) {
+    cache.delete(key); // most recently used last
+    cache.set(key, hit);
+    return hit;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw unreadable(source.path);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const same = [...cache.values()].find((p) => p.sha256 === sha256);
+  const messages = same?.messages ?? parseMessages(source, path, bytes.toString('utf8'));
+  const parsed = { stamp, sha256, messages };
+  cache.delete(key);
+  cache.set(key, parsed);
+  while (cache.size > CACHED_FILES) cache.delete(cache.keys().next().value!);
+  return parsed;
+}
+
+function parseMessages(source: Extract<BulkSource, { kind: 'file' }>, path: string, text: string): BulkMessage[] {
   const format = source.format ?? (path.endsWith('.csv') ? 'csv' : 'jsonl');
   const rows = format === 'csv' ? parseCsvRows(text) : parseJsonLines(text);
-  const messages = rows.map(({ value, line }, i) => {
+  return rows.map(({ value, line }, i) => {
     const parsed = BulkMessageSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw fileError(`${source.path} row ${i + 1} (line ${line}): ${issue.path.join('.')}: ${issue.message}`);
+      throw fileError(`${source.path} row ${i + 1} (line ${line}): ${describe(issue)}`);
     }
     return parsed.data;
   });
-  cache.clear(); // one campaign file at a time is plenty per worker
-  cache.set(path, { mtimeMs, messages });
-  return messages;
+}
+
+/** A row's problem in our words where zod's would quote the file (an unexpected key's name). */
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `${issue.keys.length} unexpected field(s): only id, phone and text`;
+  return `${issue.path.join('.') || '(row)'}: ${issue.message}`;
+}
+
+/** One answer for a file that does not exist, cannot be read or lies outside the allowed directories. */
+function unreadable(path: string): ApplicationFailure {
+  return fileError(
+    `cannot read ${path}: it does not exist, is not readable, or lies outside the directories bulk files may be read from (CASCADE_BULK_DIRS)`,
+  );
 }
 
 /** The file's real path, when it lies inside one of the allowed directories (links resolved). */
@@ -52,7 +115,7 @@ function allowedPath(path: string, allowedDirs: string[]): string {
   try {
     real = realpathSync(resolve(path));
   } catch {
-    throw fileError(`cannot read ${path}`);
+    throw unreadable(path);
   }
   const inside = allowedDirs.some((dir) => {
     let root: string;
@@ -64,7 +127,7 @@ function allowedPath(path: string, allowedDirs: string[]): string {
     const rel = relative(root, real);
     return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   });
-  if (!inside) throw fileError(`${path} is outside the directories bulk files may be read from (CASCADE_BULK_DIRS)`);
+  if (!inside) throw unreadable(path);
   return real;
 }
 

@@ -1,8 +1,9 @@
 import { Context, log } from '@temporalio/activity';
 import { type BatchResult, type ChannelAdapter } from '../channels';
+import { isAmbiguous, type ProviderError } from '../providers/errors';
 import { type BulkMessage } from '../shared/schemas';
 import { type BulkMessageState } from '../shared/types';
-import { readBulkSource } from './bulk-source';
+import { pinBulkSource, readBulkSource } from './bulk-source';
 import { type ActivityDeps } from './deps';
 import { scrub, toActivityFailure, withRecipients, type Redaction } from './failures';
 import {
@@ -28,6 +29,7 @@ export const STATUS_GROUP_PAUSE_MS = 1000;
  */
 export function createBulkActivities(deps: ActivityDeps) {
   async function sendBulkBatch(input: SendBulkBatchInput): Promise<SendBulkBatchResult> {
+    if (input.v3) return sendBulkBatchV3(input);
     const { bulkId, step, source, offset, count } = input;
     try {
       const messages = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
@@ -52,6 +54,57 @@ export function createBulkActivities(deps: ActivityDeps) {
       return { states, receiptsPushed };
     } catch (err) {
       throw toActivityFailure(err);
+    }
+  }
+
+  /**
+   * Since 0.3.0 a batch never fails as a whole for a provider's trouble: each message comes back
+   * with its state (`queued` for a retryable failure, sent again by a later pass of the chunk;
+   * `unknown` for a lost answer the provider cannot be asked about). A second attempt means the
+   * first was lost mid-request (a worker died, the deadline passed): where the provider can be
+   * asked the channel looks each message up first; SMSBAT's messages are reported `unknown`
+   * without another request, unless the campaign opted in to re-send.
+   */
+  async function sendBulkBatchV3(input: SendBulkBatchInput): Promise<SendBulkBatchResult> {
+    const { bulkId, step, source, offset, count, indices } = input;
+    const ctx = Context.current();
+    // Heartbeats only while a request runs long: a heartbeat shortly before completing holds the
+    // completion back (the SDK flushes it first), which cost a campaign half its throughput.
+    const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      const range = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
+      const firstSlot = input.slot ?? 0;
+      const picked = indices ?? range.map((_, i) => i);
+      const messages = picked.map((i, k) => ({ ...range[i], slot: input.slots?.[k] ?? firstSlot + i }));
+      const channel = deps.channels.get(step.channel);
+      const attempt = input.lost ? Math.max(2, ctx.info.attempt) : ctx.info.attempt;
+      if (attempt > 1 && !channel.batchLookup && !input.resendUnknown) {
+        ctx.heartbeat();
+        const states = messages.map(({ id }): BulkMessageState => ({ id, state: 'unknown', error: LOST_ANSWER }));
+        return { states, receiptsPushed: false };
+      }
+      const results = channel.sendBatch
+        ? await channel.sendBatch({
+            step,
+            bulkId,
+            messages,
+            attempt: Math.max(attempt, input.pass ?? 1),
+            owner: ctx.info.workflowExecution!.workflowId,
+            firstSlot,
+          })
+        : [];
+      const states = results.map((r, i) => stateOfV3(messages[i], r, channel, input.resendUnknown === true));
+      const receiptsPushed = await claimBatch(
+        deps,
+        channel,
+        states,
+        messages.map((m) => m.slot),
+      );
+      return { states, receiptsPushed };
+    } catch (err) {
+      throw toActivityFailure(err);
+    } finally {
+      clearInterval(beat);
     }
   }
 
@@ -82,7 +135,32 @@ export function createBulkActivities(deps: ActivityDeps) {
     return readBulkSource(source, deps.bulkDirs ?? []).length;
   }
 
-  return { sendBulkBatch, checkBulkStatuses, countBulkSource };
+  async function pinBulkSourceActivity(source: BulkSource): Promise<{ total: number; sha256?: string }> {
+    return pinBulkSource(source, deps.bulkDirs ?? []);
+  }
+
+  return { sendBulkBatch, checkBulkStatuses, countBulkSource, pinBulkSource: pinBulkSourceActivity };
+}
+
+/** Well inside bulkSendOptions' heartbeat timeout (20 s). */
+const HEARTBEAT_EVERY_MS = 5000;
+
+const LOST_ANSWER = 'the send was interrupted after the request may have reached the provider, which cannot be asked';
+
+function stateOfV3(
+  message: BulkMessage,
+  r: BatchResult,
+  channel: ChannelAdapter,
+  resendUnknown: boolean,
+): BulkMessageState {
+  if (r.ok || r.error.kind === 'invalid_request') return stateOf(message, r);
+  // An answer we could not read may hide an accepted message, like one that never came.
+  const unreadable = r.error.kind === 'malformed_response';
+  if (!r.error.retryable && !unreadable) return stateOf(message, r);
+  const error = errorSummary(r.error, redactionOf([message]));
+  const lost = (unreadable || isAmbiguous(r.error as ProviderError)) && !channel.batchLookup && !resendUnknown;
+  if (unreadable && !lost) return stateOf(message, r);
+  return { id: message.id, state: lost ? 'unknown' : 'queued', error };
 }
 
 function stateOf(message: BulkMessage, r: BatchResult): BulkMessageState {
@@ -108,15 +186,16 @@ async function claimBatch(
   deps: ActivityDeps,
   channel: ChannelAdapter,
   states: BulkMessageState[],
-  firstSlot: number,
+  firstSlot: number | number[],
 ): Promise<boolean> {
+  const slotOf = (i: number) => (typeof firstSlot === 'number' ? firstSlot + i : firstSlot[i]);
   // A channel whose messages name their chunk in a callback URL needs no index.
   if (channel.receipts === 'callback') return channel.callbacks === true;
   if (channel.receipts !== 'index' || !deps.receipts) return false;
   const workflowId = Context.current().info.workflowExecution!.workflowId;
   const claims = states.flatMap((s, i) =>
     s.providerMessageId
-      ? [{ messageId: s.providerMessageId, owner: { kind: 'bulk' as const, workflowId, slot: firstSlot + i } }]
+      ? [{ messageId: s.providerMessageId, owner: { kind: 'bulk' as const, workflowId, slot: slotOf(i) } }]
       : [],
   );
   try {

@@ -128,11 +128,15 @@ export interface CascadeActivities {
   /** Final-or-not states of sent messages, in order. */
   checkBulkStatuses(input: CheckBulkStatusesInput): Promise<BulkMessageState['state'][]>;
   countBulkSource(source: BulkSource): Promise<number>;
+  /** Since 0.3.0: counts a campaign file and pins its content (SHA-256), parsing it once per worker. */
+  pinBulkSource(source: BulkSource): Promise<{ total: number; sha256?: string }>;
 }
 
 /** Where a bulk chunk's messages come from: inline (its own slice) or a file the worker reads. */
 export type BulkSource =
-  { kind: 'inline'; messages: BulkMessage[] } | { kind: 'file'; path: string; format?: 'csv' | 'jsonl' };
+  | { kind: 'inline'; messages: BulkMessage[] }
+  /** `sha256`: since 0.3.0 the file is pinned by content when the campaign starts; a changed file stops it. */
+  | { kind: 'file'; path: string; format?: 'csv' | 'jsonl'; sha256?: string };
 
 export interface SendBulkBatchInput {
   bulkId: string;
@@ -143,6 +147,21 @@ export interface SendBulkBatchInput {
   count: number;
   /** Index of the first message within its chunk: the slot its receipts are routed to. */
   slot?: number;
+  /**
+   * Since 0.3.0: failures come back as message states (retryable ones `queued`, lost answers
+   * `unknown`) instead of failing the activity, and a retried attempt never re-posts blindly.
+   */
+  v3?: boolean;
+  /** Only these messages of the range (indices from `offset`): a later pass over the retryable ones. */
+  indices?: number[];
+  /** Their slots in the chunk, when they are not the range from `slot` on. */
+  slots?: number[];
+  /** The pass over these messages (1 on the first send): later passes look a message up first where the provider can. */
+  pass?: number;
+  /** Their previous send was lost mid-request: treated as a retried attempt (looked up, or `unknown`). */
+  lost?: boolean;
+  /** SMSBAT: re-send messages whose answer was lost (may send twice) instead of reporting them `unknown`. */
+  resendUnknown?: boolean;
 }
 
 /** Before 0.2.0 a batch answered its states alone; since, with whether receipts are pushed to the chunk. */

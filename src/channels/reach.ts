@@ -1,4 +1,4 @@
-import { ProviderError } from '../providers/errors';
+import { isAmbiguous, ProviderError } from '../providers/errors';
 import { type ReachClient } from '../providers/reach/client';
 import { REACH_LIMITS } from '../providers/reach/schemas';
 import { reachItemToStatus } from '../providers/reach/status-map';
@@ -19,6 +19,7 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
   readonly channel = 'reach' as const;
   readonly receipts = 'callback' as const;
   readonly callbacks: boolean;
+  readonly batchLookup = true;
 
   constructor(
     private readonly client: ReachClient,
@@ -45,7 +46,11 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
     return sent(item, false);
   }
 
-  /** One create per message, grouped by the campaign's `bulkIdentifier`; a retried batch looks up only its own messages. */
+  /**
+   * One create per message, grouped by the campaign's `bulkIdentifier`; a retried batch looks up
+   * only its own messages. A create whose answer was lost (timeout, 502/504) is looked up at once
+   * and sent again only when Reach has no record of it.
+   */
   async sendBatch({
     step,
     bulkId,
@@ -54,23 +59,34 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
     owner,
     firstSlot,
   }: BatchRequest<ReachStep>): Promise<BatchResult[]> {
+    const lookUp = async (m: BatchRequest['messages'][number]) =>
+      (await this.client.list({ bulkIdentifier: bulkId, dest: m.phone }, { maxPages: 5 })).find(
+        (e) => e.body === m.text,
+      );
     return mapLimit(messages, BATCH_CONCURRENCY, async (m, i): Promise<BatchResult> => {
+      const create = async () =>
+        (
+          await this.client.create({
+            dest: m.phone,
+            src: step.src,
+            body: m.text,
+            bulkIdentifier: bulkId,
+            statusCallback: this.callbackUrl?.(owner, m.slot ?? firstSlot + i),
+            maxPrice: step.maxPrice,
+          })
+        ).messageId;
       try {
         if (attempt > 1) {
-          const adopted = (await this.client.list({ bulkIdentifier: bulkId, dest: m.phone }, { maxPages: 5 })).find(
-            (e) => e.body === m.text,
-          );
+          const adopted = await lookUp(m);
           if (adopted) return { ok: true, providerMessageId: adopted.messageId };
         }
-        const item = await this.client.create({
-          dest: m.phone,
-          src: step.src,
-          body: m.text,
-          bulkIdentifier: bulkId,
-          statusCallback: this.callbackUrl?.(owner, firstSlot + i),
-          maxPrice: step.maxPrice,
-        });
-        return { ok: true, providerMessageId: item.messageId };
+        try {
+          return { ok: true, providerMessageId: await create() };
+        } catch (err) {
+          if (!(err instanceof ProviderError) || !isAmbiguous(err)) throw err;
+          const adopted = await lookUp(m);
+          return { ok: true, providerMessageId: adopted ? adopted.messageId : await create() };
+        }
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err;
         return { ok: false, error: err };

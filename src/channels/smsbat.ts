@@ -9,7 +9,8 @@ type SmsbatStep = Extract<Step, { channel: 'smsbat' }>;
  * SMSBAT's cascade (Telegram → Viber → RCS → SMS, smsbat.md §1). Its webhook is account-wide and
  * names only SMSBAT's message id: receipts go through the receipt index. Its `ttl` is the step's
  * expiry, so a step we fell back from does not deliver later. It offers no lookup by tracking id:
- * a retried send after a lost answer sends again (at-least-once, same tracking id).
+ * a retried send after a lost answer sends again (at-least-once, same tracking id); bulk batches
+ * report such messages `unknown` instead (at most once) unless the campaign opts in to re-send.
  */
 export class SmsbatChannel implements ChannelAdapter<SmsbatStep> {
   readonly channel = 'smsbat' as const;

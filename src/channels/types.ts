@@ -34,6 +34,8 @@ export interface BatchMessage {
   id: string;
   phone: string;
   text: string;
+  /** Its slot in the chunk, when the batch is not a contiguous range (a retry pass). */
+  slot?: number;
 }
 
 export interface BatchRequest<S extends Step = Step> {
@@ -63,6 +65,11 @@ export interface ChannelAdapter<S extends Step = Step> {
   readonly receipts: 'index' | 'callback' | 'none';
   /** For `callback` channels: whether messages carry a callback URL (the receiver is configured). */
   readonly callbacks?: boolean;
+  /**
+   * Whether a retried batch (attempt > 1) asks the provider which of its messages it already took
+   * before sending again (Reach, by `bulkIdentifier`). Without it a lost answer cannot be reconciled.
+   */
+  readonly batchLookup?: boolean;
   send(request: SendRequest<S>): Promise<Sent>;
   /** Many messages in one provider request where the provider has one (else one request each). */
   sendBatch?(request: BatchRequest<S>): Promise<BatchResult[]>;

@@ -32,6 +32,7 @@ import { failureMessage, flowStatus, renderStatus } from './status';
 import { GUARD_USAGE, runGuard } from './guard';
 import { PROVIDER_USAGE, providerCommand } from './provider';
 import { stepsFromFlags } from './steps';
+import { bulkResumeCommand } from './bulk-resume';
 
 export const EXIT = {
   /** Done: delivered, approved, accepted, a campaign completed. */
@@ -244,10 +245,14 @@ const guard: CliCommand = {
 const bulk: CliCommand = {
   usage: [
     'bulk <file.csv|file.jsonl> [--via smsbat|reach] [--from-name N] [--src S] [--rate 200] [--bulk-id ID]   (exit 0 once every message has its final state)',
+    'bulk resume <bulk-id>       resume a paused campaign; restart an ended one from its progress',
   ],
   options: { ...STEP_FLAGS, rate: { type: 'string' }, 'bulk-id': { type: 'string' } },
-  check: ([file]) => void need(file, 'file'),
+  check: ([file, bulkId]) => void (file === 'resume' ? need(bulkId, 'bulk-id') : need(file, 'file')),
   async run({ client, cascade, args, flags, json, io, print }) {
+    if (args[0] === 'resume') {
+      return (await bulkResumeCommand(cascade, need(args[1], 'bulk-id'), print)) ? EXIT.ok : EXIT.flowFailed;
+    }
     const file = need(args[0], 'file');
     const step = steps({ ...flags, via: str(flags.via) ?? 'smsbat' });
     if (step.length !== 1) throw new UsageError('--via: a campaign goes through one channel (smsbat or reach)');

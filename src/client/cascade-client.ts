@@ -46,6 +46,7 @@ import {
   CascadeValidationError,
 } from './errors';
 import { TrackingIds, type IdempotencyWindows, type TrackedStart } from './tracking';
+import { resumeBulk, type BulkResumeResult } from './bulk-resume';
 
 export interface CascadeClientOptions {
   /** Your Temporal client (with the plugin's data converter, if you use payload encryption). */
@@ -203,6 +204,14 @@ export class CascadeClient {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return { id, started: false };
       throw err;
     }
+  }
+
+  /**
+   * Resumes a campaign: `resume` for a running one; one that ended unfinished starts again under its
+   * id from its recorded progress (never from message 0, never re-sending what was sent).
+   */
+  async resumeBulk(bulkId: string): Promise<BulkResumeResult> {
+    return resumeBulk(this.client, this.taskQueue, bulkId);
   }
 
   /**

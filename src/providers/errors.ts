@@ -101,6 +101,26 @@ export class ProviderResponseError extends ProviderError {
   readonly kind = 'malformed_response' as const;
 }
 
+/** Transport codes that mean the request never reached the provider: nothing can have been accepted. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Whether the provider may have accepted a request that failed this way: no answer in time, a
+ * connection lost once the request could have been written, or a gateway's 502/504 (the load
+ * balancer answered, not the provider). Re-posting such a request could send its messages twice.
+ */
+export function isAmbiguous(err: ProviderError): boolean {
+  if (err.kind === 'timeout' || err.kind === 'network') return !(err.code && NOT_SENT_CODES.has(err.code));
+  return err.kind === 'server' && (err.status === 502 || err.status === 504);
+}
+
 /** Maps a non-2xx HTTP status to the error class that describes it. */
 export function errorForStatus(status: number, message: string, details: Omit<ProviderErrorDetails, 'status'>) {
   const d = { ...details, status };

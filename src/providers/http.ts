@@ -38,6 +38,8 @@ export interface HttpRequest<S extends z.ZodType> {
   schema: S;
   /** Short name of the operation for error messages ("send", "status", …). */
   operation: string;
+  /** This call's deadline, when it differs from the client's (a bulk request sized to its batch). */
+  timeoutMs?: number;
 }
 
 const NETWORK_CODES = new Set([
@@ -81,19 +83,21 @@ export class HttpClient {
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     try {
       const res = await this.pool.request({
         method: req.method,
         path,
         headers: req.headers,
         body: req.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(req.timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
       });
       status = res.statusCode;
       headers = res.headers;
       text = await res.body.text();
     } catch (err) {
-      throw transportError(provider, req.operation, err, this.timeoutMs);
+      throw transportError(provider, req.operation, err, timeoutMs);
     }
 
     const json = parseJson(text);

@@ -13,7 +13,14 @@ export const OTP_DEFAULTS = {
   resendCooldown: '30s',
 } as const;
 
-export const BULK_DEFAULTS = { batchSize: 1000, ratePerSecond: 200, trackFor: '10m', maxInline: 10_000 } as const;
+export const BULK_DEFAULTS = {
+  batchSize: 1000,
+  ratePerSecond: 200,
+  trackFor: '10m',
+  /** The longest `trackFor` (SMSBAT schedules up to 30 days ahead); chunks continue as new, so any fits in history. */
+  maxTrackFor: '30d',
+  maxInline: 10_000,
+} as const;
 
 /** Set on an input that CascadeClient (or the worker's check) validated with these schemas, defaults applied. */
 export const VALIDATED = 'v2' as const;

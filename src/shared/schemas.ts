@@ -226,8 +226,21 @@ export const BulkSendInputSchema = z
     batchSize: z.number().int().min(1).max(1000).default(BULK_DEFAULTS.batchSize),
     /** Messages per second sent to the provider (the cap only catches typos: ask your provider for its limit). */
     ratePerSecond: z.number().positive().max(100_000).default(BULK_DEFAULTS.ratePerSecond),
-    /** How long to keep checking statuses after the last send. */
-    trackFor: duration.default(BULK_DEFAULTS.trackFor),
+    /** How long to keep checking statuses after the last send (at most BULK_DEFAULTS.maxTrackFor). */
+    trackFor: duration
+      .refine((d) => toMs(d) <= toMs(BULK_DEFAULTS.maxTrackFor), `must be at most ${BULK_DEFAULTS.maxTrackFor}`)
+      .default(BULK_DEFAULTS.trackFor),
+    /**
+     * After the campaign paused itself because the provider kept failing (`provider unavailable`),
+     * resume on its own this long after pausing (and again after each further pause). Default: wait for `resume`.
+     */
+    autoResume: positiveDuration.optional(),
+    /**
+     * SMSBAT cannot be asked whether it took a batch whose answer was lost (a timeout, a 502): by
+     * default such messages end `unknown` and are never sent twice. `true` re-sends them (some may
+     * then arrive twice).
+     */
+    resendUnknown: z.boolean().optional(),
     validated: z.literal(VALIDATED).optional(),
   })
   .strict()

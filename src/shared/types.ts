@@ -98,7 +98,15 @@ export interface BulkProgress {
   queued: number;
   /** Refused by the provider as sent (a bad number, a text it will not take): never sent. Counted in `failed` too. */
   invalid?: number;
+  /**
+   * Since 0.3.0: the send's answer was lost (a timeout, a gateway's 502/504, a worker lost mid-request)
+   * and the provider cannot be asked whether it took them (SMSBAT): maybe sent, never re-sent.
+   * Counted in neither `sent` nor `failed`.
+   */
+  unknown?: number;
   paused: boolean;
+  /** Since 0.3.0: why the campaign paused when it paused itself (`provider unavailable`). */
+  pausedReason?: string;
   canceled: boolean;
 }
 
@@ -106,9 +114,15 @@ export interface BulkProgress {
 export interface BulkMessageState {
   id: string;
   providerMessageId?: string;
-  /** `invalid`: refused by the provider as sent, with its error; never sent. */
-  state: 'queued' | 'pending' | 'delivered' | 'failed' | 'invalid';
+  /**
+   * `invalid`: refused by the provider as sent, with its error; never sent. `queued` with an
+   * `error`: failed retryably, sent again on a later pass. `unknown`: its send's answer was lost
+   * and the provider cannot be asked (never re-sent unless the campaign opts in).
+   */
+  state: 'queued' | 'pending' | 'delivered' | 'failed' | 'invalid' | 'unknown';
   error?: string;
+  /** `queued` after a send that was lost mid-request: the next pass asks the provider before sending. */
+  lost?: boolean;
 }
 
 /** A bulk message's receipt, as the webhook receiver hands them to its chunk in batches. */

@@ -2,7 +2,12 @@ import { type ResolvedOutcome } from './scenario';
 import { type SimFaults, type SimResponse } from './types';
 
 export type FaultDecision =
-  { kind: 'none' } | { kind: 'respond'; response: SimResponse } | { kind: 'reset' } | { kind: 'hang' };
+  | { kind: 'none' }
+  | { kind: 'respond'; response: SimResponse }
+  | { kind: 'reset' }
+  | { kind: 'hang' }
+  /** Handle the request (the provider accepts it), then lose the answer: no answer, or a gateway's 502. */
+  | { kind: 'acceptThen'; then: 'hang' | 502 };
 
 /**
  * Fault injection with a seeded generator, so a chaos run can be replayed. The provider sims
@@ -34,7 +39,7 @@ export class FaultInjector {
   }
 
   /** Called when a request arrives; pair with `release()` when it is answered. */
-  admit(): FaultDecision {
+  admit(method = 'GET'): FaultDecision {
     this.inFlight++;
     const f = this.faults;
     if (f.maxConcurrency !== undefined && this.inFlight > f.maxConcurrency) {
@@ -43,6 +48,8 @@ export class FaultInjector {
     if (this.hit(f.resetRate)) return { kind: 'reset' };
     if (this.hit(f.hangRate)) return { kind: 'hang' };
     if (this.hit(f.rateLimitRate)) return { kind: 'respond', response: { status: 429 } };
+    if (method === 'POST' && this.hit(f.acceptThenHangRate)) return { kind: 'acceptThen', then: 'hang' };
+    if (method === 'POST' && this.hit(f.acceptThen502Rate)) return { kind: 'acceptThen', then: 502 };
     if (this.hit(f.errorRate)) return { kind: 'respond', response: { status: this.random() < 0.5 ? 500 : 503 } };
     return { kind: 'none' };
   }

@@ -264,7 +264,7 @@ export class Simulator {
       };
       this.record(simReq);
       const faults = this.faults[sim.provider];
-      const decision = faults.admit();
+      const decision = faults.admit(simReq.method);
       try {
         if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
         if (decision.kind === 'reset') return void req.socket.destroy();
@@ -275,6 +275,12 @@ export class Simulator {
           return send(res, injected);
         }
         const answer = await sim.handle(simReq);
+        if (decision.kind === 'acceptThen') {
+          if (decision.then === 'hang') return; // accepted; the answer never comes
+          const gateway = sim.errorResponse(502, faults.retryAfterSec);
+          simReq.answeredWith = gateway.status;
+          return send(res, gateway);
+        }
         simReq.answeredWith = answer.status;
         send(res, answer);
       } finally {

@@ -94,6 +94,13 @@ export interface SimFaults {
   silentRate?: number;
   /** Share of accepted messages that fail at the provider (with their failed receipt). */
   failRate?: number;
+  /**
+   * Share of sends (POST) the provider accepts and then never answers: the client's deadline fires
+   * on a request whose messages went out (a lost answer).
+   */
+  acceptThenHangRate?: number;
+  /** Share of sends (POST) the provider accepts and a gateway then answers 502 for. */
+  acceptThen502Rate?: number;
   /** Share of receipts (webhooks, callbacks) silently dropped. */
   receiptLossRate?: number;
   /** Above this many requests in progress, answer 429. */

@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -18,7 +19,8 @@ import {
   resumeSignal,
 } from '../shared/messages';
 import { type BulkMessageState, type BulkProgress, type BulkReceipt } from '../shared/types';
-import { chunkProgressSignal } from './bulk-signals';
+import { bulkChunkV3, type ChunkCarry } from './bulk-chunk-v3';
+import { BULK_V3_PATCH, chunkCarryQuery, chunkProgressSignal } from './bulk-signals';
 import { CampaignTally } from './metrics';
 import {
   BULK_BATCHES_IN_FLIGHT,
@@ -46,6 +48,11 @@ export interface BulkChunkInput {
   paused?: boolean;
   /** Started by 0.2.0 or later: receipts may be pushed to it (`bulkReceipts`) instead of polled. */
   v2?: boolean;
+  /** Since 0.3.0: the campaign's `autoResume` and `resendUnknown`. */
+  autoResume?: string | number;
+  resendUnknown?: boolean;
+  /** Since 0.3.0: the previous run's states (continue-as-new), or a resumed campaign's. */
+  carry?: ChunkCarry;
 }
 
 /**
@@ -54,6 +61,7 @@ export interface BulkChunkInput {
  * Per-message states live here (query `messages`); the parent only adds up counts.
  */
 export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
+  if (patched(BULK_V3_PATCH)) return bulkChunkV3(input);
   // One slot per batch, so batches that finish out of order keep the messages in order.
   const batches: BulkMessageState[][] = [];
   const states = () => batches.flat();
@@ -66,6 +74,13 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(cancelSignal, () => void (canceled = true));
   setHandler(bulkMessagesQuery, states);
+  // For a campaign resumed after it ended (0.3.0): the states by slot, and how far sending got.
+  let launched = 0;
+  setHandler(chunkCarryQuery, () => ({
+    states: Array.from({ length: input.count }, (_, slot) => slotState(slot) ?? null),
+    next: launched,
+    receiptsPushed,
+  }));
   const progress = (): BulkProgress => count(states(), input.count, paused, canceled);
   setHandler(progressQuery, progress);
   const parent = workflowInfo().parent;
@@ -112,6 +127,7 @@ export async function bulkChunk(input: BulkChunkInput): Promise<BulkProgress> {
     await condition(() => failure !== undefined || ((!paused || canceled) && inFlight.size < BULK_BATCHES_IN_FLIGHT));
     if (canceled || failure !== undefined) break;
     const n = Math.min(input.batchSize, input.count - sent);
+    launched = sent + n;
     const started = Date.now();
     const send = sendBulkBatch
       .executeWithOptions(

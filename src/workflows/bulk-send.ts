@@ -4,21 +4,26 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import type { BulkSource, CascadeActivities } from '../activities/types';
+import type { BulkSource, CascadeActivities, PrefixedActivities } from '../activities/types';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal } from '../shared/messages';
 import type { BulkSendInput, BulkSendParams } from '../shared/schemas';
 import { resolveParams } from './input';
 import { type BulkProgress } from '../shared/types';
 import { bulkChunk } from './bulk-chunk';
-import { chunkProgressSignal } from './bulk-signals';
+import { type ChunkCarry } from './bulk-chunk-v3';
+import { BULK_V3_PATCH, bulkResumeStateQuery, chunkProgressSignal } from './bulk-signals';
 import { BULK_CHUNK_SIZE, BULK_CHUNKS_PER_RUN, BULK_READ } from './policies';
 import { showDetails, showStatus } from './visibility';
 
 const { countBulkSource } = proxyActivities<CascadeActivities>(BULK_READ);
+const { 'cascade.pinBulkSource': pinBulkSource } = proxyActivities<PrefixedActivities>(BULK_READ);
 
 /** Carried across continue-as-new: where the campaign is, and what it has counted. */
 export interface BulkCarry {
@@ -28,6 +33,10 @@ export interface BulkCarry {
   paused: boolean;
   /** Since 0.2.0: the validated parameters, so a new run does not check them again. */
   params?: BulkSendParams;
+  /** Since 0.3.0: the campaign file's content hash, pinned when the campaign started. */
+  sha256?: string;
+  /** Since 0.3.0, a campaign resumed after it ended: the states of the chunk it was in (from its cursor). */
+  chunk?: ChunkCarry;
 }
 
 /**
@@ -37,6 +46,7 @@ export interface BulkCarry {
  * Signals `pause`, `resume`, `cancel`; query `progress`.
  */
 export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise<BulkProgress> {
+  if (patched(BULK_V3_PATCH)) return bulkSendV3(input, carry);
   const { params: p } = carry?.params ? { params: carry.params } : await resolveParams('bulkSend', input);
   const source: BulkSource | undefined = p.file ? { kind: 'file', ...p.file } : undefined;
   const total = carry?.total ?? (p.messages ? p.messages.length : await countBulkSource(source!));
@@ -67,6 +77,7 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
         .catch(() => undefined);
   };
   setHandler(progressQuery, progress);
+  setHandler(bulkResumeStateQuery, () => ({ cursor, total, done, runningChunk: running?.id, params: p }));
   setHandler(chunkProgressSignal, (id, counts) => {
     if (running?.id === id) running.progress = counts;
   });
@@ -126,5 +137,147 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
   const final = progress();
   showStatus(canceled ? 'canceled' : 'completed');
   showDetails(`${final.delivered} delivered, ${final.failed} failed, ${final.pending} without a final status`);
+  return final;
+}
+
+/**
+ * The 0.3.0 campaign: the file is pinned by content; each chunk is started before any signal is
+ * passed on to it (a pause or cancel that races its start is delivered once it exists); a chunk
+ * that paused itself (`provider unavailable`) shows as the campaign's pause and `resume` goes on
+ * from where it stopped.
+ */
+async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<BulkProgress> {
+  // Every run checks its input (a carry in a direct start could otherwise skip the worker's check).
+  const { params: p } = await resolveParams('bulkSend', input);
+  let sha256 = carry?.sha256;
+  let total = carry?.total;
+  if (p.file && sha256 === undefined) {
+    const pin = await pinBulkSource({ kind: 'file', ...p.file });
+    if (total !== undefined && pin.total !== total) {
+      throw ApplicationFailure.nonRetryable(
+        `${p.file.path} changed since the campaign started (${pin.total} messages, was ${total})`,
+        'CascadeBulkFileChanged',
+      );
+    }
+    sha256 = pin.sha256;
+    total = pin.total;
+  }
+  total ??= p.messages!.length;
+  const source: BulkSource | undefined = p.file ? { kind: 'file', ...p.file, sha256 } : undefined;
+  const done = { unknown: 0, ...(carry?.done ?? { sent: 0, delivered: 0, failed: 0, pending: 0 }) };
+  let cursor = carry?.cursor ?? 0;
+  let paused = carry?.paused ?? false;
+  let canceled = false;
+  let resumeChunk = carry?.chunk;
+  let running: { id: string; handle?: ChildWorkflowHandle<typeof bulkChunk>; progress?: BulkProgress } | undefined;
+
+  const progress = (): BulkProgress => {
+    const live = running?.progress;
+    const unknown = done.unknown + (live?.unknown ?? 0);
+    const reason = live?.pausedReason;
+    return {
+      total: total!,
+      sent: done.sent + (live?.sent ?? 0),
+      delivered: done.delivered + (live?.delivered ?? 0),
+      failed: done.failed + (live?.failed ?? 0),
+      pending: done.pending + (live?.pending ?? 0),
+      queued: total! - cursor - (live ? live.total - live.queued : 0),
+      ...(done.invalid || live?.invalid ? { invalid: (done.invalid ?? 0) + (live?.invalid ?? 0) } : {}),
+      ...(unknown > 0 ? { unknown } : {}),
+      paused: paused || reason !== undefined,
+      ...(reason ? { pausedReason: reason } : {}),
+      canceled,
+    };
+  };
+  const toChild = async (signal: typeof pauseSignal | typeof resumeSignal | typeof cancelSignal) => {
+    if (running?.handle) await running.handle.signal(signal).catch(() => undefined);
+  };
+  setHandler(progressQuery, progress);
+  setHandler(bulkResumeStateQuery, () => ({
+    cursor,
+    total: total!,
+    done,
+    sha256,
+    runningChunk: running?.id,
+    params: p,
+  }));
+  setHandler(chunkProgressSignal, (id, counts) => {
+    if (running?.id !== id) return;
+    const was = running.progress?.pausedReason;
+    running.progress = counts;
+    if (counts.pausedReason && counts.pausedReason !== was) {
+      showStatus('paused');
+      showDetails(`paused: ${counts.pausedReason} (at message ${cursor + 1}); send the resume signal to go on`);
+    } else if (was && !counts.pausedReason) showStatus('running');
+  });
+  setHandler(pauseSignal, async () => {
+    paused = true;
+    await toChild(pauseSignal);
+  });
+  setHandler(resumeSignal, async () => {
+    paused = false;
+    await toChild(resumeSignal);
+  });
+  setHandler(cancelSignal, async () => {
+    canceled = true;
+    await toChild(cancelSignal);
+  });
+
+  for (let chunks = 0; cursor < total && !canceled; chunks++) {
+    if (chunks >= BULK_CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(() => running === undefined);
+      return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused, params: p, sha256 });
+    }
+    await condition(() => !paused || canceled);
+    if (canceled) break;
+    const count = Math.min(BULK_CHUNK_SIZE, total - cursor);
+    const id = `${workflowInfo().workflowId}:chunk:${cursor}${resumeChunk ? `:resumed-${workflowInfo().runId.slice(0, 8)}` : ''}`;
+    running = { id };
+    showDetails(`sending messages ${cursor + 1}–${cursor + count} of ${total}`);
+    const startedPaused = paused;
+    const handle = await startChild(bulkChunk, {
+      workflowId: id,
+      args: [
+        {
+          bulkId: p.bulkId,
+          step: p.step,
+          source: source ?? { kind: 'inline', messages: p.messages!.slice(cursor, cursor + count) },
+          offset: source ? cursor : 0,
+          count,
+          batchSize: p.batchSize,
+          ratePerSecond: p.ratePerSecond,
+          trackFor: p.trackFor,
+          paused,
+          v2: true,
+          ...(p.autoResume !== undefined ? { autoResume: p.autoResume } : {}),
+          ...(p.resendUnknown ? { resendUnknown: true } : {}),
+          ...(resumeChunk && resumeChunk.states.length === count ? { carry: resumeChunk } : {}),
+        },
+      ],
+      staticSummary: `${p.bulkId}: messages ${cursor + 1}–${cursor + count}`,
+    });
+    resumeChunk = undefined;
+    running.handle = handle;
+    // Signals that arrived while the chunk was being started reach it now that it exists.
+    if (canceled) await handle.signal(cancelSignal).catch(() => undefined);
+    else if (paused !== startedPaused) await handle.signal(paused ? pauseSignal : resumeSignal).catch(() => undefined);
+    const result = await handle.result();
+    done.sent += result.sent;
+    done.delivered += result.delivered;
+    done.failed += result.failed;
+    done.pending += result.pending;
+    done.unknown += result.unknown ?? 0;
+    if (result.invalid) done.invalid = (done.invalid ?? 0) + result.invalid;
+    cursor += count - result.queued;
+    running = undefined;
+    if (result.canceled) canceled = true;
+  }
+  if (cursor > total) throw ApplicationFailure.nonRetryable('bulk cursor ran past the end');
+  const final = progress();
+  showStatus(canceled ? 'canceled' : 'completed');
+  showDetails(
+    `${final.delivered} delivered, ${final.failed} failed, ${final.pending} without a final status` +
+      (final.unknown ? `, ${final.unknown} unknown (answer lost, not re-sent)` : ''),
+  );
   return final;
 }

@@ -115,3 +115,28 @@ export const BULK_BATCHES_IN_FLIGHT = 4;
 /** Messages per child workflow of a bulk send, and children per run before continue-as-new. */
 export const BULK_CHUNK_SIZE = 5000;
 export const BULK_CHUNKS_PER_RUN = 40;
+
+/**
+ * Since 0.3.0, one provider request of a bulk send, its deadline sized to its batch (a deadline
+ * for one message is not one for 1000) and its worker watched by heartbeats, so a worker lost
+ * mid-request is noticed in seconds. The activity returns failed messages as states rather than
+ * failing, so a retry means the attempt was lost: it re-posts nothing blindly (see sendBulkBatch).
+ */
+export function bulkSendOptions(messages: number): ActivityOptions {
+  return {
+    startToCloseTimeout: 60_000 + messages * 100,
+    heartbeatTimeout: '20s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+  };
+}
+
+/**
+ * Messages that failed retryably (429, 5xx, a lost connection before sending) go again in later
+ * passes, waiting `firstMs`, then ×`factor`, within the campaign's rate. After `passes` passes in a
+ * row that sent nothing, the provider is taken to be unavailable and the chunk pauses
+ * (`paused: provider unavailable`) until `resume`, or the campaign's `autoResume`.
+ */
+export const BULK_RETRY = { firstMs: 2_000, factor: 3, maxMs: 5 * 60_000, passes: 4 } as const;
+
+/** A chunk continues as new past this many events (or when the server suggests it), carrying its message states. */
+export const BULK_CHUNK_MAX_EVENTS = 10_000;

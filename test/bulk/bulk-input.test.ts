@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBulkSource } from '../../src/activities/bulk-source';
+import { pinBulkSource, readBulkSource } from '../../src/activities/bulk-source';
 import { BulkSendInputSchema } from '../../src/shared/schemas';
 
 /** A campaign's input is bounded where Temporal bounds it, and a file source reads only what it may. */
@@ -13,6 +13,13 @@ describe('bulk input', () => {
       phone: `+38050${String(1_000_000 + i).padStart(7, '0')}`,
       text,
     }));
+
+  test(`trackFor is bounded (at most 30d)`, () => {
+    const messages = many(1, 'hi');
+    expect(BulkSendInputSchema.safeParse({ bulkId: 'b', step, messages, trackFor: '30d' }).success).toBe(true);
+    const parsed = BulkSendInputSchema.safeParse({ bulkId: 'b', step, messages, trackFor: '31d' });
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['trackFor'], message: 'must be at most 30d' });
+  });
 
   test('the inline cap counts UTF-8 bytes: 10 000 texts of 45 × € are refused before start, naming messages', () => {
     // 45 characters, 135 bytes each: the campaign is under the 1 MB cap in characters, over it in bytes.
@@ -61,6 +68,54 @@ describe('bulk input', () => {
       }
       expect(message).toMatch(/line 2 is not valid JSON \(line 1, column \d+\)/);
       expect(message).not.toMatch(/private|\+38050/);
+    });
+
+    test('a missing file and a forbidden one get the same answer (no probing for what exists)', () => {
+      const answer = (path: string) => {
+        try {
+          read(path);
+        } catch (err) {
+          return (err as Error).message.replace(path, '<path>');
+        }
+        return 'read';
+      };
+      const forbidden = answer(join(root, 'secret.csv'));
+      expect(forbidden).toMatch(/cannot read <path>/);
+      expect(answer(join(root, 'no-such.csv'))).toBe(forbidden);
+      expect(answer(join(allowed, 'no-such.csv'))).toBe(forbidden);
+      expect(answer(join(allowed, 'link.csv'))).toBe(forbidden);
+    });
+
+    test('an unexpected column is named by count, never by its name from the file', () => {
+      const file = join(allowed, 'extra.jsonl');
+      writeFileSync(file, '{"id":"a","phone":"+380501234567","text":"hi","Olena Petrenko":"x"}\n');
+      expect(() => read(file)).toThrow(/row 1 \(line 1\): 1 unexpected field\(s\)/);
+      expect(() => read(file)).not.toThrow(/Olena/);
+    });
+
+    test('a file is pinned by content: a read after it changed stops with a clear error', () => {
+      const file = join(allowed, 'pinned.csv');
+      writeFileSync(file, 'id,phone,text\na,+380501234567,hi\nb,+380501234568,hello\n');
+      const pin = pinBulkSource({ kind: 'file', path: file }, [allowed]);
+      expect(pin).toEqual({ total: 2, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      const source = { kind: 'file' as const, path: file, sha256: pin.sha256 };
+      expect(readBulkSource(source, [allowed]).map((m) => m.id)).toEqual(['a', 'b']);
+      // Same size, other content: the rows would shift silently without the pin.
+      writeFileSync(file, 'id,phone,text\nb,+380501234568,hello\na,+380501234567,hi\n');
+      expect(() => readBulkSource(source, [allowed])).toThrow(/changed since the campaign started/);
+    });
+
+    test('two campaign files read in turn are parsed once each per worker', () => {
+      const a = join(allowed, 'a.csv');
+      const b = join(allowed, 'b.csv');
+      writeFileSync(a, 'id,phone,text\na,+380501234567,hi\n');
+      writeFileSync(b, 'id,phone,text\nb,+380501234568,hello\n');
+      const first = { a: read(a), b: read(b) };
+      // The very same parsed rows come back: neither file was read and parsed again.
+      for (let i = 0; i < 5; i++) {
+        expect(read(a)).toBe(first.a);
+        expect(read(b)).toBe(first.b);
+      }
     });
 
     test('an invalid row names row, line and field, never the number', () => {

@@ -74,6 +74,8 @@ const DEFAULT_CONCURRENCY = 2;
  */
 const PER_MESSAGE_FIELDS = new Set(['id', 'toPhone', 'text', undefined]);
 export const MAX_ISOLATION_REQUESTS = 64;
+/** A bulk request's deadline grows with its batch: SMSBAT takes longer to answer 1000 messages than one. */
+export const BULK_TIMEOUT_PER_MESSAGE_MS = 20;
 
 type Queued = { index: number; message: SmsbatMessageInput };
 
@@ -111,8 +113,10 @@ export class SmsbatClient {
    * Any number of messages, in requests of at most `batchSize` (≤ 1000), `concurrency` at a time.
    * One result per message, in input order, matched by tracking id (not position). Invalid
    * messages and repeated ids fail alone without being sent; a request SMSBAT refuses with 400 is
-   * split until the refused messages stand alone (see MAX_ISOLATION_REQUESTS) and the rest are sent
-   * once; a request that fails otherwise reports its error for each of its messages; a message
+   * split until the refused messages stand alone (see MAX_ISOLATION_REQUESTS; a part refused once
+   * the budget is spent is posted again later with a fresh budget, never marked invalid) and the
+   * rest are sent once; a request that fails otherwise reports its error for each of its messages
+   * (`isAmbiguous` tells which errors may hide an accepted request); a message
    * missing from its request's answer is a ProviderResponseError (it may still have been accepted,
    * so it is not worth a blind retry). `requests` counts the HTTP requests made.
    */
@@ -141,8 +145,16 @@ export class SmsbatClient {
     for (let i = 0; i < queue.length; i += batchSize) batches.push(queue.slice(i, i + batchSize));
 
     await forEachLimited(batches, options.concurrency ?? DEFAULT_CONCURRENCY, async (batch) => {
-      const budget = { extra: MAX_ISOLATION_REQUESTS };
-      await this.postIsolating(batch, options.route, headers, results, budget);
+      let deferred: Queued[][] = [];
+      await this.postIsolating(batch, options.route, headers, results, { extra: MAX_ISOLATION_REQUESTS }, deferred);
+      // Each round isolates at least one refused message of every part (a budget covers 2⌈log₂ 1000⌉).
+      while (deferred.length > 0) {
+        const again = deferred;
+        deferred = [];
+        for (const part of again) {
+          await this.postIsolating(part, options.route, headers, results, { extra: MAX_ISOLATION_REQUESTS }, deferred);
+        }
+      }
     });
     return results;
   }
@@ -154,6 +166,7 @@ export class SmsbatClient {
     headers: Record<string, string>,
     results: SmsbatBulkResult[],
     budget: { extra: number },
+    deferred: Queued[][],
   ): Promise<void> {
     let answers: SmsbatSendAnswer[];
     try {
@@ -161,22 +174,21 @@ export class SmsbatClient {
         batch.map((q) => q.message),
         route,
         headers,
+        (this.options.timeoutMs ?? 10_000) + batch.length * BULK_TIMEOUT_PER_MESSAGE_MS,
       );
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
-      const isolate =
-        err instanceof ProviderRequestError &&
-        batch.length > 1 &&
-        PER_MESSAGE_FIELDS.has(err.field) &&
-        budget.extra >= 2;
-      if (!isolate) {
+      const perMessage = err instanceof ProviderRequestError && batch.length > 1 && PER_MESSAGE_FIELDS.has(err.field);
+      // Out of budget: the part waits for a later round rather than its valid messages being dropped.
+      if (perMessage && budget.extra < 2) return void deferred.push(batch);
+      if (!perMessage) {
         for (const { index, message } of batch) results[index] = { id: message.id, ok: false, error: err };
         return;
       }
       budget.extra -= 2;
       const half = Math.ceil(batch.length / 2);
-      await this.postIsolating(batch.slice(0, half), route, headers, results, budget);
-      await this.postIsolating(batch.slice(half), route, headers, results, budget);
+      await this.postIsolating(batch.slice(0, half), route, headers, results, budget, deferred);
+      await this.postIsolating(batch.slice(half), route, headers, results, budget, deferred);
       return;
     }
     const messageIds = new Map(
@@ -207,8 +219,14 @@ export class SmsbatClient {
     return this.http.close();
   }
 
-  private post(messages: SmsbatMessageInput[], route: SmsbatRoute | undefined, headers: Record<string, string>) {
+  private post(
+    messages: SmsbatMessageInput[],
+    route: SmsbatRoute | undefined,
+    headers: Record<string, string>,
+    timeoutMs?: number,
+  ) {
     return this.http.request({
+      timeoutMs,
       method: 'POST',
       path: SEND_PATHS[route ?? 'standard'],
       headers,

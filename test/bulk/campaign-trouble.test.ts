@@ -1,0 +1,239 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CascadeClient } from '../../src/client/cascade-client';
+import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery } from '../../src/shared/messages';
+import { type BulkProgress } from '../../src/shared/types';
+import { bulkSend } from '../../src/workflows';
+import { uniqueId, useLocalHarness } from '../support/cascade';
+
+/**
+ * Campaigns against a provider in trouble (dev server, simulator, statuses polled). What counts is
+ * what the simulator received: each message at most once.
+ */
+describe('bulkSend when the provider is in trouble', () => {
+  const t = useLocalHarness({ env: { CASCADE_BULK_DIRS: tmpdir() } });
+  afterEach(() => t.h.sim.setFaults('all', {}));
+
+  /** Unique numbers per test (one digit each), none with a special simulator ending. */
+  const phones = (digit: number, n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => `+38066${digit}${String(from + i).padStart(3, '0')}101`);
+  const campaign = (prefix: string, list: string[]) =>
+    list.map((phone, i) => ({ id: `${prefix}-${i}`, phone, text: `Sale ${i}` }));
+  /** What SMSBAT took, by our tracking id: how many times each. */
+  const smsbatCopies = (prefix: string) => {
+    const copies = new Map<string, number>();
+    for (const m of t.h.sim.messages('smsbat')) {
+      if (m.trackingKey?.startsWith(`${prefix}-`)) copies.set(m.trackingKey, (copies.get(m.trackingKey) ?? 0) + 1);
+    }
+    return copies;
+  };
+  const run = (args: Parameters<typeof bulkSend>[0]) =>
+    t.env.client.workflow.execute(bulkSend, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${args.bulkId}`,
+      args: [args],
+    });
+
+  // Item 1: a send whose answer was lost is not posted again.
+  test('SMSBAT takes a batch, then a gateway answers 502 or the answer never comes: sent once, reported unknown', async () => {
+    const bulkId = uniqueId('lost');
+    t.h.sim.setFaults('smsbat', { acceptThen502Rate: 1 });
+    const lost502 = campaign('l502', phones(1, 20));
+    const first = await run({ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages: lost502 });
+    expect(first).toMatchObject({ total: 20, unknown: 20, sent: 0, queued: 0 });
+    const copies = smsbatCopies('l502');
+    expect(copies.size).toBe(20);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+
+    // The deadline passes on a request SMSBAT took (a timeout after accepting).
+    t.h.sim.setFaults('smsbat', { acceptThenHangRate: 1 });
+    const hung = campaign('lhang', phones(2, 5));
+    const second = await run({
+      bulkId: uniqueId('hang'),
+      step: { channel: 'smsbat', fromName: 'Shop' },
+      messages: hung,
+    });
+    expect(second).toMatchObject({ total: 5, unknown: 5, queued: 0 });
+    expect([...smsbatCopies('lhang').values()]).toEqual([1, 1, 1, 1, 1]);
+  }, 120_000);
+
+  test('Reach: creates whose answer is lost (502 after accepting) are looked up by bulkIdentifier, not created again', async () => {
+    const bulkId = uniqueId('reach-lost');
+    t.h.sim.setFaults('reach', { acceptThen502Rate: 0.5 });
+    const messages = Array.from({ length: 10 }, (_, i) => ({
+      id: `rl-${i}`,
+      phone: `+23767${5000001 + i * 10}`,
+      text: `Hi ${i}`,
+    }));
+    const final = await run({ bulkId, step: { channel: 'reach', src: 'Shop' }, messages });
+    expect(final).toMatchObject({ total: 10, sent: 10, failed: 0, queued: 0 });
+    expect(final.unknown ?? 0).toBe(0);
+    const created = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId);
+    expect(created).toHaveLength(10);
+    expect(new Set(created.map((m) => m.recipient)).size).toBe(10);
+    // Some creates did lose their answer, and were looked up.
+    expect(t.h.sim.requests('reach').filter((r) => r.path.endsWith('/list')).length).toBeGreaterThan(0);
+  }, 120_000);
+
+  // Item 2.
+  test('1000 messages with 10 scattered refused recipients: the 990 valid sent once each, the 10 invalid', async () => {
+    const prefix = 'iso10';
+    const messages = campaign(prefix, phones(3, 1000));
+    const bad = [37, 141, 250, 333, 480, 512, 640, 777, 901, 998];
+    for (const i of bad) {
+      t.h.sim.script({
+        provider: 'smsbat',
+        recipient: messages[i].phone,
+        outcome: { kind: 'reject', status: 400, code: 'INVALID_PHONE', message: 'Invalid phone', field: 'toPhone' },
+      });
+    }
+    const final = await run({
+      bulkId: uniqueId(prefix),
+      step: { channel: 'smsbat', fromName: 'Shop' },
+      messages,
+      ratePerSecond: 10_000,
+      // What counts here is what was sent: statuses are not waited for.
+      trackFor: '1s',
+    });
+    expect(final).toMatchObject({ total: 1000, sent: 990, invalid: 10, failed: 10, queued: 0 });
+    const copies = smsbatCopies(prefix);
+    expect(copies.size).toBe(990);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    for (const i of bad) expect(copies.has(`${prefix}-${i}`)).toBe(false);
+  }, 180_000);
+
+  // Item 3.
+  test('Reach answers 429 and 503 for some messages of a batch: they go again in a later pass, each created once', async () => {
+    const bulkId = uniqueId('partial');
+    const messages = Array.from({ length: 10 }, (_, i) => ({
+      id: `pt-${i}`,
+      phone: `+23767${6000001 + i * 10}`,
+      text: `Hi ${i}`,
+    }));
+    for (const [i, status] of [
+      [1, 429],
+      [4, 503],
+      [7, 429],
+    ] as const) {
+      t.h.sim.script({
+        provider: 'reach',
+        recipient: messages[i].phone,
+        outcome: { kind: 'reject', status },
+        times: 1,
+      });
+    }
+    const final = await run({ bulkId, step: { channel: 'reach', src: 'Shop' }, messages });
+    expect(final).toMatchObject({ total: 10, sent: 10, delivered: 10, failed: 0, queued: 0 });
+    const created = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId);
+    expect(created.map((m) => m.recipient).sort()).toEqual(messages.map((m) => m.phone).sort());
+  }, 120_000);
+
+  // Item 4, second half: an ended campaign restarts from its progress, not from message 0.
+  test('a campaign that was ended restarts from its recorded progress: every message sent once', async () => {
+    const bulkId = uniqueId('restart');
+    const prefix = 'rs';
+    const messages = campaign(prefix, phones(4, 30));
+    const handle = await t.env.client.workflow.start(bulkSend, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${bulkId}`,
+      args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, batchSize: 5, ratePerSecond: 5 }],
+    });
+    // Stop it part way (an operator's terminate, a campaign failed under an older version …).
+    for (;;) {
+      const p = await handle.query(progressQuery).catch(() => undefined);
+      if (p && p.sent >= 10) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await handle.terminate('stopped part way');
+    const before = smsbatCopies(prefix).size;
+    expect(before).toBeGreaterThanOrEqual(10);
+    expect(before).toBeLessThan(30);
+
+    const cascade = new CascadeClient({ client: t.env.client, taskQueue: t.h.taskQueue, limits: false });
+    const resumed = await cascade.resumeBulk(bulkId);
+    expect(resumed).toMatchObject({ resumed: 'restarted', from: 0 });
+    const final = (await t.env.client.workflow.getHandle(`bulk:${bulkId}`).result()) as BulkProgress;
+    expect(final.total).toBe(30);
+    expect(final.queued).toBe(0);
+    const copies = smsbatCopies(prefix);
+    expect(copies.size).toBe(30);
+    expect([...copies.values()].every((n) => n === 1)).toBe(true);
+  }, 120_000);
+
+  // Item 6: whichever order they arrive in, a pause or cancel reaches the chunk.
+  test('cancel and pause racing the start of a chunk are never lost', async () => {
+    const runs = Array.from({ length: 6 }, async (_, k) => {
+      const bulkId = uniqueId('race');
+      const messages = campaign(`race${k}`, phones(5, 40, k * 40));
+      const handle = await t.env.client.workflow.start(bulkSend, {
+        taskQueue: t.h.taskQueue,
+        workflowId: `bulk:${bulkId}`,
+        args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, batchSize: 5, ratePerSecond: 10 }],
+      });
+      // Signals right after the start, with a little jitter, so some land while the chunk is being started.
+      await new Promise((r) => setTimeout(r, k * 15));
+      if (k % 2 === 0) {
+        await handle.signal(cancelSignal);
+        return { k, result: await handle.result() };
+      }
+      await handle.signal(pauseSignal);
+      // The pause held: nothing more goes out once the chunk has it.
+      let last = -1;
+      for (;;) {
+        const p = await handle.query(progressQuery);
+        const chunk = await t.env.client.workflow
+          .getHandle(`bulk:${bulkId}:chunk:0`)
+          .query(progressQuery)
+          .catch(() => undefined);
+        if (chunk?.paused) {
+          last = smsbatCopies(`race${k}`).size;
+          expect(p.paused).toBe(true);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(smsbatCopies(`race${k}`).size).toBeLessThanOrEqual(last + 5 * 4); // batches already in flight
+      await handle.signal(cancelSignal);
+      return { k, result: await handle.result() };
+    });
+    for (const { k, result } of await Promise.all(runs)) {
+      expect(result.canceled).toBe(true);
+      expect(smsbatCopies(`race${k}`).size).toBeLessThan(40);
+    }
+  }, 120_000);
+
+  // Item 7: the file is pinned by content.
+  test('a campaign file changed while the campaign runs stops it with a clear error, not shifted rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulk-pin-'));
+    const file = join(dir, 'campaign.csv');
+    const rows = (tag: string) =>
+      phones(6, 40)
+        .map((p, i) => `${tag}-${i},${p},Sale ${i}`)
+        .join('\n');
+    writeFileSync(file, `id,phone,text\n${rows('pin')}\n`);
+    const bulkId = uniqueId('pin');
+    const handle = await t.env.client.workflow.start(bulkSend, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${bulkId}`,
+      args: [
+        { bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, file: { path: file }, batchSize: 5, ratePerSecond: 5 },
+      ],
+    });
+    while (smsbatCopies('pin').size === 0) await new Promise((r) => setTimeout(r, 100));
+    writeFileSync(file, `id,phone,text\n${rows('new')}\n`);
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const chain: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
+    expect(chain.join(' / ')).toMatch(/changed since the campaign started/);
+    expect(smsbatCopies('new').size).toBe(0);
+    const states = await t.env.client.workflow
+      .getHandle(`bulk:${bulkId}:chunk:0`)
+      .query(bulkMessagesQuery)
+      .catch(() => []);
+    expect(states.every((s) => s.id.startsWith('pin-') || s.id === '')).toBe(true);
+  }, 120_000);
+});
