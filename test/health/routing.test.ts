@@ -21,6 +21,10 @@ import { HARNESS_WEBHOOK_TOKEN, simEnv, uniqueId, uniquePhone } from '../support
  * Flows route around an unhealthy provider: the product's worker and receiver on the dev server
  * and the simulator, sharing one health store (as processes share the receipt index's database).
  */
+// Flows here wait on two providers, receipts and worker restarts: on a busy machine a test can
+// outlast jest's default 60 s without anything being wrong (they wait on conditions, not times).
+jest.setTimeout(180_000);
+
 describe('routing by provider health', () => {
   let env: TestWorkflowEnvironment;
   let sim: Simulator;

@@ -142,12 +142,32 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     }
   }
 
+  /**
+   * An update that met a workflow task failing for another reason (a task timed out on a busy
+   * machine) is sent again, with the same update id, as CascadeClient does.
+   */
+  async function update<T>(send: (updateId: string) => Promise<T>): Promise<T> {
+    const updateId = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send(updateId);
+      } catch (err) {
+        const raced = /workflow task failure/i.test(String((err as { cause?: unknown }).cause ?? err));
+        if (!raced || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
   async function otpApproved(to: string) {
     const handle = await startOtp(to);
     const code = await codeSentTo(to);
-    await handle.executeUpdate(verifyUpdate, {
-      args: [{ code: sealOtpCode(TEST_OTP_SECRET, handle.workflowId, code) }],
-    });
+    await update((updateId) =>
+      handle.executeUpdate(verifyUpdate, {
+        args: [{ code: sealOtpCode(TEST_OTP_SECRET, handle.workflowId, code) }],
+        updateId,
+      }),
+    );
     return handle.result();
   }
 
@@ -155,16 +175,19 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     const handle = await startOtp(to, { maxAttempts: 1 });
     const code = await codeSentTo(to);
     const wrong = code.replace(/\d$/, (d) => String((Number(d) + 1) % 10));
-    await handle.executeUpdate(verifyUpdate, {
-      args: [{ code: sealOtpCode(TEST_OTP_SECRET, handle.workflowId, wrong) }],
-    });
+    await update((updateId) =>
+      handle.executeUpdate(verifyUpdate, {
+        args: [{ code: sealOtpCode(TEST_OTP_SECRET, handle.workflowId, wrong) }],
+        updateId,
+      }),
+    );
     return handle.result();
   }
 
   async function otpResentThenExpired(to: string) {
     const handle = await startOtp(to, { codeTtl: '4s', resendCooldown: 0 });
     await codeSentTo(to);
-    await handle.executeUpdate(resendUpdate, { args: [{}] });
+    await update((updateId) => handle.executeUpdate(resendUpdate, { args: [{}], updateId }));
     return handle.result();
   }
 

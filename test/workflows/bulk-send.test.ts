@@ -43,8 +43,10 @@ describe('bulkSend (dev server, simulator)', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(20_000);
     expect(new Set(t.h.sim.messages('smsbat').map((m) => m.trackingKey)).size).toBe(20_000);
-    // Every final status came by webhook: no status GET, and no workflow but the campaign's own.
-    expect(t.h.sim.requests('smsbat').filter((r) => r.method === 'GET')).toHaveLength(0);
+    // Final statuses come by webhook, and no workflow but the campaign's own. A chunk looks up only
+    // the messages whose receipt has not reached it a minute after sending: on an idle machine none,
+    // on a busy one (a loaded receiver, two test files at once) a few stragglers, never the campaign.
+    expect(t.h.sim.requests('smsbat').filter((r) => r.method === 'GET').length).toBeLessThan(200);
     const routers = await t.env.client.workflow.count(
       `WorkflowType = "receiptRouter" AND TaskQueue = "${t.h.taskQueue}"`,
     );
