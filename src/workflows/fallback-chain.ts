@@ -21,7 +21,7 @@ import type { Recipient, Step } from '../shared/schemas';
 import { toMs } from '../shared/durations';
 import { type Attempt, type DeliveryProgress, type DeliveryResult, type FlowPhase } from '../shared/types';
 import { POLL, RECEIPT_POLL, SEND, SEND_LAST_STEP, SEND_LOCAL, SEND_LOCAL_LAST_STEP } from './policies';
-import { recordFallback, recordStep } from './metrics';
+import { recordFallback, recordSkipped, recordStep } from './metrics';
 import { applyStatus, isSettled, ReceiptInbox } from './receipts';
 import { conditionOrTimer } from './timers';
 import { describeStep, formatDuration, showChannel, showDetails } from './visibility';
@@ -196,6 +196,7 @@ export class FallbackChain {
       attempt.status = 'skipped';
       attempt.settledAt = new Date().toISOString();
       attempt.skipped = result.skipped;
+      recordSkipped(step);
       showDetails(`${describeStep(step)}: skipped: provider unhealthy (${result.skipped.key} ${result.skipped.state})`);
       return undefined;
     }
