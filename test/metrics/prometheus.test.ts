@@ -220,7 +220,7 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     for (;;) {
       const got: Record<string, number> = {};
       for (const q of Object.keys(expected)) got[q] = await value(q);
-      if (Object.keys(expected).every((q) => got[q] === expected[q]) || Date.now() > until) return got;
+      if (Object.keys(expected).every((q) => got[q] >= expected[q]) || Date.now() > until) return got;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -311,7 +311,16 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
       [`sum(temporal_cascade_receiver_requests_total{route="smsbat", code="401"})`]: 5,
       [`sum(temporal_cascade_delivery_latency_seconds_count{${tq}, provider="smsbat"})`]: N + 1,
     };
-    expect(await settles(expected)).toEqual(expected);
+    // Counted where the code runs: activities and the receiver exactly once; what a workflow task
+    // (or its local activity) records is counted again when that task fails and runs again — on a
+    // busy machine a task can time out — so those may run one over, never under (README, "Operating it").
+    const exactlyOnce = /temporal_cascade_(sends|receiver_requests)_total/;
+    const got = await settles(expected);
+    for (const [q, n] of Object.entries(expected)) {
+      expect({ q, value: got[q] }).toEqual({ q, value: exactlyOnce.test(q) ? n : expect.any(Number) });
+      expect(got[q]).toBeGreaterThanOrEqual(n);
+      expect(got[q]).toBeLessThanOrEqual(exactlyOnce.test(q) ? n : n + 1);
+    }
     // Spend, in the currency the receiver was told SMSBAT bills in.
     expect(
       await value(`sum(temporal_cascade_message_cost_sum{${tq}, provider="smsbat", currency="UAH"})`),
