@@ -2,52 +2,18 @@
  * Provider health lives where the receipt index does, opened from the same URL (its own tables):
  * `memory:` (this process), `sqlite:<path>` / `sqlite::memory:` (one host), `postgres://…` (many).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { ReceiptIndexUnavailableError, ReceiptIndexUrlError } from '../receipts/errors';
+import { openOnDatabase } from '../receipts/database';
 import { MemoryHealthStore } from './memory';
 import { type HealthStore } from './types';
 
-export async function openHealthStore(url: string): Promise<HealthStore> {
-  if (url === 'memory:') return new MemoryHealthStore();
-  if (url.startsWith('sqlite:')) {
-    const location = url.slice('sqlite:'.length);
-    const path = location.startsWith('//') ? location.slice(2) : location;
-    if (path === '') throw new ReceiptIndexUrlError('sqlite: URL without a path: use sqlite:<path> or sqlite::memory:');
-    const { default: Database } = await load('better-sqlite3', () => import('better-sqlite3'));
-    const { SqliteHealthStore } = await import('./sqlite');
-    const file = path === ':memory:' ? path : resolve(path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    try {
-      return new SqliteHealthStore(db);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-  }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    const { Pool } = await load('pg', () => import('pg'));
-    const { PostgresHealthStore } = await import('./postgres');
-    const pool = new Pool({ connectionString: url, max: 4 });
-    pool.on('error', () => undefined);
-    try {
-      return await PostgresHealthStore.open(pool, { endPoolOnClose: true });
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-  }
-  throw new ReceiptIndexUrlError('unsupported provider health URL: use memory:, sqlite:<path> or postgres://…');
-}
-
-async function load<T>(packageName: 'better-sqlite3' | 'pg', importer: () => Promise<T>): Promise<T> {
-  try {
-    return await importer();
-  } catch (error) {
-    const install = packageName === 'pg' ? 'npm install pg' : 'npm install better-sqlite3@12';
-    throw new ReceiptIndexUnavailableError(packageName, install, error);
-  }
+export function openHealthStore(url: string): Promise<HealthStore> {
+  return openOnDatabase<HealthStore>(url, {
+    name: 'provider health',
+    memory: () => new MemoryHealthStore(),
+    sqlite: async (db) => new (await import('./sqlite')).SqliteHealthStore(db),
+    postgres: async (pool) => (await import('./postgres')).PostgresHealthStore.open(pool, { endPoolOnClose: true }),
+    pool: { max: 4 },
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Receipt-index errors are data: a class per kind with a stable `code` callers can switch on.
- * Messages never carry a password from a connection URL (see `redactUrl` in open.ts).
+ * Messages never carry a password from a connection URL (see `redactUrl` in database.ts).
  */
 export type ReceiptIndexErrorCode = 'RECEIPT_INDEX_UNAVAILABLE' | 'RECEIPT_INDEX_BAD_URL' | 'RECEIPT_INDEX_SCHEMA';
 
