@@ -24,7 +24,7 @@ export function createSendStep(deps: ActivityDeps) {
   return async function sendStep(input: SendStepInput): Promise<SendStepResult | SendStepSkipped> {
     const flow = currentFlow();
     const { step, recipient, idempotencyKey } = input;
-    const health = new SendHealth(deps.health, input, Context.current().info.attempt);
+    const health = new SendHealth(deps.health, input, Context.current().info.attempt, adoptsOnRetry(deps, step));
     const skipped = await health.gate();
     if (skipped) return skipped;
     // The recipient is known before anything is rendered: its addresses are scrubbed whatever fails.
@@ -97,5 +97,13 @@ async function routeReceipts(
       error: (err as Error).name,
     });
     return { pushed: false, early: [] };
+  }
+}
+
+function adoptsOnRetry(deps: ActivityDeps, step: SendStepInput['step']): boolean {
+  try {
+    return deps.channels.get(step.channel).sendLookup === true;
+  } catch {
+    return false;
   }
 }

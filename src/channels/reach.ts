@@ -20,6 +20,7 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
   readonly receipts = 'callback' as const;
   readonly callbacks: boolean;
   readonly batchLookup = true;
+  readonly sendLookup = true;
 
   constructor(
     private readonly client: ReachClient,

@@ -70,6 +70,11 @@ export interface ChannelAdapter<S extends Step = Step> {
    * before sending again (Reach, by `bulkIdentifier`). Without it a lost answer cannot be reconciled.
    */
   readonly batchLookup?: boolean;
+  /**
+   * Whether a retried send (attempt > 1) asks the provider for the message it may already have
+   * taken, by idempotency key, and adopts it (Reach). Without it a retry after a lost answer sends again.
+   */
+  readonly sendLookup?: boolean;
   send(request: SendRequest<S>): Promise<Sent>;
   /** Many messages in one provider request where the provider has one (else one request each). */
   sendBatch?(request: BatchRequest<S>): Promise<BatchResult[]>;

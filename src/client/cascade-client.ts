@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../config';
 import { sealOtpCode } from '../otp/codes';
+import { sha256Hex } from '../shared/sha256';
 import { type LimitStore } from '../limits/store';
 import { admitUpdate, DEFAULT_LIMITS, type LimitPolicy } from '../shared/limits';
 import { bulkWorkflowId, deliveryWorkflowId, otpWorkflowId } from '../shared/ids';
@@ -157,7 +158,12 @@ export class CascadeClient {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return this.closedOtp(id);
       // A running flow of an older version has no `admit` handler: it is the existing flow.
-      if (err instanceof WorkflowUpdateFailedError) return { id, started: false };
+      if (
+        err instanceof WorkflowUpdateFailedError &&
+        /handler|not registered|unknown update/i.test(String(err.cause))
+      ) {
+        return { id, started: false };
+      }
       if (isDeadline(err)) throw new CascadeLimitError('recipient', 'guard_unavailable');
       throw err;
     }
@@ -227,7 +233,9 @@ export class CascadeClient {
     const handle = this.client.workflow.getHandle<typeof otpVerification>(id);
     const sealed = sealOtpCode(this.options.otpSecret, id, code);
     try {
-      const updateId = options.updateId ?? randomUUID();
+      // The server answers a repeated update id with its recorded result whatever the arguments: the
+      // caller's id is bound to this code, so the same id with another code is a new verify.
+      const updateId = options.updateId ? `${options.updateId}:${sha256Hex(sealed).slice(0, 32)}` : randomUUID();
       return await retryRace(() => handle.executeUpdate(verifyUpdate, { args: [{ code: sealed }], updateId }));
     } catch (err) {
       const failure = updateFailure(err);

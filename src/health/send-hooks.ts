@@ -14,13 +14,18 @@ export class SendHealth {
     private readonly health: ProviderHealth | undefined,
     private readonly input: SendStepInput,
     private readonly attempt: number,
+    /** The channel's retry finds a message its lost answer left at the provider (ChannelAdapter.sendLookup). */
+    private readonly retryAdopts = false,
   ) {
     this.keys = health ? healthKeys(input.step, input.recipient) : [];
   }
 
   /** The skip, when the flow routes by health and the step's provider is unhealthy. */
   async gate(): Promise<SendStepSkipped | undefined> {
-    if (!this.health || !this.input.health) return undefined;
+    // A retry may follow a send the provider accepted whose answer was lost. Where the retry would
+    // find and adopt that message (Reach), it is never skipped: falling back would send the code a
+    // second time. Elsewhere a retry sends again anyway, so an open breaker may end it early.
+    if (!this.health || !this.input.health || (this.attempt > 1 && this.retryAdopts)) return undefined;
     let decision;
     try {
       decision = await this.health.decide(this.keys, this.input.health.skippable);

@@ -28,10 +28,14 @@ export function admission(input: OtpInput) {
   // The 0.3 decision (see input.ts), taken here first: the handler must exist before any await.
   const store = patched(V3_PATCH);
   let verdict: LimitVerdict | undefined;
-  setHandler(admitUpdate, async (arg) => {
-    await condition(() => verdict !== undefined);
-    return { ...verdict!, started: arg?.request !== undefined && arg.request === input.guard?.request };
-  });
+  // Only flows that ask the store answer `admit`: an older flow rejects the update (no handler),
+  // which tells the client it is the existing flow, instead of holding it until its deadline.
+  if (store) {
+    setHandler(admitUpdate, async (arg) => {
+      await condition(() => verdict !== undefined);
+      return { ...verdict!, started: arg?.request !== undefined && arg.request === input.guard?.request };
+    });
+  }
   return {
     /** Asks the limits once; the answer goes to `admit` callers too. */
     async check(p: OtpParams): Promise<LimitVerdict> {
