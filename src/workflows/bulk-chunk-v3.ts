@@ -52,15 +52,6 @@ const POLL_GROUP = 100;
  * the chunk with a reason instead of failing the campaign; long tracking continues as new.
  */
 export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> {
-  // Its input was checked by the campaign that started it: a chunk started any other way would
-  // send what nobody checked.
-  const parent = workflowInfo().parent;
-  if (!parent || !parent.workflowId.startsWith('bulk:')) {
-    throw ApplicationFailure.nonRetryable(
-      'bulkChunk runs only as a child of a bulkSend campaign',
-      'CascadeInvalidInput',
-    );
-  }
   const carry = input.carry;
   const states: (BulkMessageState | null)[] = carry?.states ?? new Array<null>(input.count).fill(null);
   let next = carry?.next ?? 0;
@@ -86,6 +77,7 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
   setHandler(chunkCarryQuery, () => ({ states, next, receiptsPushed }));
   const progress = (): BulkProgress => countStates(states, paused, pausedReason, canceled);
   setHandler(progressQuery, progress);
+  const parent = workflowInfo().parent;
   const live = () => states.filter((s): s is BulkMessageState => s !== null);
   // Seeded with a carried run's states: a continued chunk counts only what changes after.
   const tally = new CampaignTally(input.step.channel, live());

@@ -226,7 +226,7 @@ async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<Bulk
   for (let chunks = 0; cursor < total && !canceled; chunks++) {
     if (chunks >= BULK_CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => running === undefined);
-      return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused, sha256 });
+      return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused, params: p, sha256 });
     }
     await condition(() => !paused || canceled);
     if (canceled) break;
