@@ -147,6 +147,13 @@ export async function bulkSend(input: BulkSendInput, carry?: BulkCarry): Promise
  * from where it stopped.
  */
 async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<BulkProgress> {
+  // Answered while the worker checks the input and pins the file (a client may ask at once);
+  // signals wait for their handlers below.
+  setHandler(progressQuery, (): BulkProgress => {
+    const total = carry?.total ?? input.messages?.length ?? 0;
+    const done = carry?.done ?? { sent: 0, delivered: 0, failed: 0, pending: 0 };
+    return { ...done, total, queued: total - (carry?.cursor ?? 0), paused: carry?.paused ?? false, canceled: false };
+  });
   // Every run checks its input (a carry in a direct start could otherwise skip the worker's check).
   const { params: p } = await resolveParams('bulkSend', input);
   let sha256 = carry?.sha256;
