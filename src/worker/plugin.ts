@@ -98,7 +98,7 @@ export class CascadePlugin extends SimplePlugin {
     const limitStore: ((() => Promise<LimitStore>) & { opened?: boolean }) | undefined = options.limitStore
       ? () => Promise.resolve(options.limitStore!)
       : limits
-        ? once(() => openLimitStore(config.webhooks.receiptIndex, limits), { retryFailed: true })
+        ? once(() => openLimitStore(limitStoreUrl(config), limits), { retryFailed: true })
         : undefined;
     const deps: ActivityDeps = {
       channels: createChannels(providers, {
@@ -229,4 +229,15 @@ function once<T>(
 
 export function createCascadePlugin(options: CascadePluginOptions = {}): CascadePlugin {
   return new CascadePlugin(options);
+}
+
+/**
+ * Where the limits count when no store is handed in: the receipt index's database when there is
+ * one to share (CASCADE_RECEIPT_INDEX set, or the receiver configured), so every worker counts in
+ * one place; otherwise this process's memory — a worker with no database configured (and no
+ * SQLite driver installed) still admits OTP flows, counting on its own.
+ */
+function limitStoreUrl(config: CascadeConfig): string {
+  const { publicUrl, smsbatToken, receiptIndex } = config.webhooks;
+  return config.providerHealth.shared || (publicUrl && smsbatToken) ? receiptIndex : 'memory:';
 }
