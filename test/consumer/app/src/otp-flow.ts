@@ -27,6 +27,8 @@ async function main(bundlePath: string): Promise<void> {
   const backend = await connectBackend({ address, namespace, taskQueue, otpSecret });
   try {
     const outcome = await worker.runUntil(async () => {
+      // Traffic once the worker runs (its namespace check refuses a namespace without setup first).
+      while (worker.getState() !== 'RUNNING') await new Promise((r) => setTimeout(r, 20));
       const login = await startLoginCode(backend.cascade, `login-${randomUUID()}`, phone);
       const code = await codeSentTo(() => sim.messages('smsbat').find((m) => m.recipient === phone)?.text);
       const verified = await login.verify(code);
