@@ -4,15 +4,16 @@
  *
  * 1. lost answers: a campaign per provider while 10 % of sends are accepted and then never
  *    answered (the client's deadline fires) and 5 % accepted and answered 502, the worker
- *    SIGKILLed every 3–6 s. Reach can be asked (by bulkIdentifier): 0 messages sent twice. SMSBAT
+ *    SIGKILLed every 20–40 s (each kill costs the chunks in flight a heartbeat timeout, 20 s; a
+ *    kill every few seconds measures only those timeouts). Reach can be asked (by bulkIdentifier): 0 messages sent twice. SMSBAT
  *    cannot: its lost batches end `unknown` (counted), never sent twice. Every message ends final
  *    or `unknown`; 0 lost.
  * 2. outage: SMSBAT answers every request 503 for CAMPAIGN_OUTAGE_MS in the middle of a campaign:
  *    it pauses (`provider unavailable`), resumes on its own (`autoResume`), completes, sent once each.
  * 3. isolation: one 1000-message batch with 10 scattered refused recipients: the 990 valid sent once.
  *
- * Sizes: CAMPAIGN_CHAOS_MESSAGES (default 20000 per provider), CAMPAIGN_OUTAGE_MESSAGES (2000),
- * CAMPAIGN_OUTAGE_MS (300000). Writes bench/results/campaign-chaos.json.
+ * Sizes: CAMPAIGN_CHAOS_MESSAGES (default 10000 per provider: 20 000 in all), CAMPAIGN_OUTAGE_MESSAGES
+ * (2000), CAMPAIGN_OUTAGE_MS (300000), CAMPAIGN_KILL_EVERY_MS (20000: kills every 1–2× that). Writes bench/results/campaign-chaos.json.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,8 @@ import { smsbatWebhookUrl } from '../src/webhooks/urls';
 import { startWorkerMain } from '../test/support/worker-main';
 
 async function main(): Promise<void> {
-  const size = Number(process.env.CAMPAIGN_CHAOS_MESSAGES ?? 20_000);
+  const size = Number(process.env.CAMPAIGN_CHAOS_MESSAGES ?? 10_000);
+  const killEveryMs = Number(process.env.CAMPAIGN_KILL_EVERY_MS ?? 20_000);
   const outageSize = Number(process.env.CAMPAIGN_OUTAGE_MESSAGES ?? 2000);
   const outageMs = Number(process.env.CAMPAIGN_OUTAGE_MS ?? 300_000);
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -91,12 +93,18 @@ async function main(): Promise<void> {
     const result = handle.result() as Promise<BulkProgress>;
     let done = false;
     void result.finally(() => (done = true)).catch(() => undefined);
+    const started = Date.now();
+    let logged = started;
     while (!done) {
       await new Promise((r) => setTimeout(r, 1000));
       const p = await handle.query(progressQuery).catch(() => undefined);
       if (p && onProgress) onProgress(p);
+      if (p && Date.now() - logged >= 30_000) {
+        logged = Date.now();
+        log(`  ${input.bulkId} ${((logged - started) / 1000).toFixed(0)} s: ${JSON.stringify(p)}`);
+      }
     }
-    return result;
+    return { ...(await result), seconds: Math.round((Date.now() - started) / 1000) };
   };
 
   let worker = await startWorkerMain(env);
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
   let killing = true;
   const killer = (async () => {
     while (killing) {
-      await new Promise((r) => setTimeout(r, 3000 + Math.random() * 3000));
+      await new Promise((r) => setTimeout(r, killEveryMs * (1 + Math.random())));
       if (!killing) break;
       worker.child.kill('SIGKILL');
       await worker.exited;

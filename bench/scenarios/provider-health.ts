@@ -180,14 +180,20 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
       const { detectedS, first } = await detect(queues.A, size, 5 * 60_000);
       const after = await wave(options.flows);
       const before = await first;
+      // A wave once the flows the outage caught have moved on: the same load as the healthy wave,
+      // so its ratio is the routing's own cost (the wave above shares the box with the first wave).
+      const steady = await wave(options.flows);
       sections[`health: ${name}`] = {
         detectedAfterS: detectedS,
         firstWaveP50S: p50(before),
         afterDetectionP50S: p50(after),
         afterDetectionRatio: p50(after) / healthyP50,
-        flowsPaidDetection: triedSmsbat([...before, ...after]),
+        steadyP50S: p50(steady),
+        steadyRatio: p50(steady) / healthyP50,
+        steadySkipped: skippedSmsbat(steady),
+        flowsPaidDetection: triedSmsbat([...before, ...after, ...steady]),
         afterDetectionSkipped: skippedSmsbat(after),
-        delivered: [...before, ...after].filter((r) => r.result.status === 'delivered').length,
+        delivered: [...before, ...after, ...steady].filter((r) => r.result.status === 'delivered').length,
       };
     }
 
@@ -266,6 +272,13 @@ export function healthTargets(
   for (const name of ['5xx', 'hang', 'silent']) {
     const value = s[`health: ${name}`]?.afterDetectionRatio ?? NaN;
     targets.push({ name: `${name}: p50 after detection / healthy p50`, value, target: '≤ 2', met: value <= 2 });
+    const steady = s[`health: ${name}`]?.steadyRatio ?? NaN;
+    targets.push({
+      name: `${name}: the same, once the first wave drained (equal load)`,
+      value: steady,
+      target: '≤ 2',
+      met: steady <= 2,
+    });
   }
   const recovered = s['health: recovery']?.recoveredAfterS ?? NaN;
   targets.push({
