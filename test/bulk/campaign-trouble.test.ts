@@ -59,6 +59,35 @@ describe('bulkSend when the provider is in trouble', () => {
     expect([...smsbatCopies('lhang').values()]).toEqual([1, 1, 1, 1, 1]);
   }, 120_000);
 
+  test('resendUnknown: true sends a lost batch again (twice, by design) and it ends final; by default it ends unknown, sent once', async () => {
+    // SMSBAT takes both campaigns' batches and never answers; the provider is healthy again by the
+    // time the client's deadline passes (the fault is cleared once both batches were received).
+    t.h.sim.setFaults('smsbat', { acceptThenHangRate: 1 });
+    const step = { channel: 'smsbat', fromName: 'Shop' } as const;
+    const start = (bulkId: string, prefix: string, digit: number, resendUnknown?: boolean) =>
+      t.env.client.workflow.start(bulkSend, {
+        taskQueue: t.h.taskQueue,
+        workflowId: `bulk:${bulkId}`,
+        args: [
+          { bulkId, step, messages: campaign(prefix, phones(digit, 5)), ...(resendUnknown ? { resendUnknown } : {}) },
+        ],
+      });
+    const byDefault = await start(uniqueId('unk-default'), 'ukd', 7);
+    const optedIn = await start(uniqueId('unk-resend'), 'ukr', 8, true);
+    while (smsbatCopies('ukd').size < 5 || smsbatCopies('ukr').size < 5) await new Promise((r) => setTimeout(r, 20));
+    t.h.sim.setFaults('smsbat', {});
+
+    const kept = await byDefault.result();
+    expect(kept).toMatchObject({ total: 5, unknown: 5, sent: 0, queued: 0 });
+    expect([...smsbatCopies('ukd').values()]).toEqual([1, 1, 1, 1, 1]);
+
+    const resent = await optedIn.result();
+    expect(resent).toMatchObject({ total: 5, sent: 5, delivered: 5, queued: 0 });
+    expect(resent.unknown ?? 0).toBe(0);
+    // At least once: the lost request's messages went out, and again.
+    expect([...smsbatCopies('ukr').values()]).toEqual([2, 2, 2, 2, 2]);
+  }, 120_000);
+
   test('Reach: creates whose answer is lost (502 after accepting) are looked up by bulkIdentifier, not created again', async () => {
     const bulkId = uniqueId('reach-lost');
     t.h.sim.setFaults('reach', { acceptThen502Rate: 0.5 });
