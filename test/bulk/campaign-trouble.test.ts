@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { CascadeClient } from '../../src/client/cascade-client';
-import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery } from '../../src/shared/messages';
+import { bulkMessagesQuery, cancelSignal, ErrorTypes, pauseSignal, progressQuery } from '../../src/shared/messages';
 import { type BulkProgress } from '../../src/shared/types';
-import { bulkSend } from '../../src/workflows';
+import { bulkChunk, bulkSend } from '../../src/workflows';
 import { uniqueId, useLocalHarness } from '../support/cascade';
 
 /**
@@ -234,6 +234,37 @@ describe('bulkSend when the provider is in trouble', () => {
       expect(smsbatCopies(`race${k}`).size).toBeLessThan(40);
     }
   }, 120_000);
+
+  test('a chunk started on its own, not by a campaign, fails at once naming startBulk, and sends nothing', async () => {
+    const bulkId = uniqueId('direct');
+    const messages = campaign('direct', phones(9, 5));
+    // Named like a campaign's chunk, which is not enough: it has no campaign as its parent.
+    const handle = await t.env.client.workflow.start(bulkChunk, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${bulkId}:chunk:0`,
+      args: [
+        {
+          bulkId,
+          step: { channel: 'smsbat', route: 'standard', fromName: 'Shop', messageType: 'transaction' },
+          source: { kind: 'inline', messages },
+          offset: 0,
+          count: messages.length,
+          batchSize: 5,
+          ratePerSecond: 100,
+          trackFor: '1m',
+          v2: true,
+        },
+      ],
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: ErrorTypes.chunkOutsideCampaign, nonRetryable: true });
+    expect(cause!.message).toMatch(/startBulk/);
+    expect(smsbatCopies('direct').size).toBe(0);
+    expect(t.h.sim.requests('smsbat').filter((r) => r.rawBody.includes('direct-'))).toEqual([]);
+  });
 
   // Item 7: the file is pinned by content.
   test('a campaign file changed while the campaign runs stops it with a clear error, not shifted rows', async () => {
