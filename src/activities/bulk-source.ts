@@ -1,34 +1,40 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ApplicationFailure } from '@temporalio/activity';
-import { type z } from 'zod';
-import { BulkMessageSchema, type BulkMessage } from '../shared/schemas';
+import { PackedMessages, type MessageList, type ParseReply, type ParseRequest } from './bulk-file';
 import { type BulkSource } from './types';
 
 /**
  * Reads bulk messages from a file the workers can see (CSV with header `id,phone,text`, or JSON
  * lines), only inside the directories the worker allows (CASCADE_BULK_DIRS): a campaign input is
- * not a way to read the worker's files. Errors name the row, line and column, never the content
- * (a file of phone numbers is personal data), and a missing file reads like a forbidden one (no
- * probing for what exists). Invalid rows fail the campaign before anything is sent.
+ * not a way to read the worker's files. Errors name the row, line and column, never the content,
+ * and a missing file reads like a forbidden one (no probing for what exists). Invalid rows fail the
+ * campaign before anything is sent.
  *
  * A campaign pins its file by content (SHA-256) when it starts; each read checks it, so a file
- * changed under a running campaign stops it instead of shifting its rows. Parsed files are cached
- * per worker by content (a few at a time, so campaigns running together do not evict each other):
- * a file is parsed once, and later reads cost a `stat` unless the file changed on disk.
+ * changed under a running campaign stops it instead of shifting its rows. A file is read, hashed
+ * and parsed in a thread of its own (a 100 000-row file takes a second of CPU that would otherwise
+ * hold up every activity and heartbeat of the worker), once per worker: parsed files are cached (a
+ * few at a time, so campaigns running together do not evict each other), later reads cost a `stat`
+ * unless the file changed on disk, and readers that arrive during a parse wait for that parse.
  */
 interface Parsed {
   stamp: string;
   sha256: string;
-  messages: BulkMessage[];
+  messages: PackedMessages;
 }
 const cache = new Map<string, Parsed>();
+/** Parses under way, by file and stamp. */
+const parsing = new Map<string, Promise<Parsed>>();
 const CACHED_FILES = 4;
+/** Which thread parsed a file's messages (for tests: never the worker's main thread). */
+const parsedIn = new WeakMap<MessageList, number>();
 
-export function readBulkSource(source: BulkSource, allowedDirs: string[]): BulkMessage[] {
+export async function readBulkSource(source: BulkSource, allowedDirs: string[]): Promise<MessageList> {
   if (source.kind === 'inline') return source.messages;
-  const parsed = parseFile(source, allowedDirs);
+  const parsed = await parseFile(source, allowedDirs);
   if (source.sha256 !== undefined && parsed.sha256 !== source.sha256) {
     throw ApplicationFailure.create({
       type: 'CascadeBulkFileChanged',
@@ -40,17 +46,25 @@ export function readBulkSource(source: BulkSource, allowedDirs: string[]): BulkM
 }
 
 /** The number of messages in a campaign file and the SHA-256 of its content (inline: the count alone). */
-export function pinBulkSource(source: BulkSource, allowedDirs: string[]): { total: number; sha256?: string } {
+export async function pinBulkSource(
+  source: BulkSource,
+  allowedDirs: string[],
+): Promise<{ total: number; sha256?: string }> {
   if (source.kind === 'inline') return { total: source.messages.length };
-  const { sha256, messages } = parseFile(source, allowedDirs);
+  const { sha256, messages } = await parseFile(source, allowedDirs);
   return { total: messages.length, sha256 };
 }
 
-function parseFile(source: Extract<BulkSource, { kind: 'file' }>, allowedDirs: string[]): Parsed {
+/** The id of the thread that parsed these messages (`undefined`: not read from a file). */
+export function parsedBy(messages: MessageList): number | undefined {
+  return parsedIn.get(messages);
+}
+
+async function parseFile(source: Extract<BulkSource, { kind: 'file' }>, allowedDirs: string[]): Promise<Parsed> {
   const path = allowedPath(source.path, allowedDirs);
   let stamp: string;
   try {
-    const st = statSync(path, { bigint: true });
+    const st = await stat(path, { bigint: true });
     stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch {
     throw unreadable(source.path);
@@ -62,39 +76,64 @@ function parseFile(source: Extract<BulkSource, { kind: 'file' }>, allowedDirs: s
     cache.set(key, hit);
     return hit;
   }
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    throw unreadable(source.path);
+  const flight = `${key}\0${stamp}`;
+  let pending = parsing.get(flight);
+  if (!pending) {
+    pending = parseInThread(source, path, key, stamp).finally(() => parsing.delete(flight));
+    parsing.set(flight, pending);
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const same = [...cache.values()].find((p) => p.sha256 === sha256);
-  const messages = same?.messages ?? parseMessages(source, path, bytes.toString('utf8'));
-  const parsed = { stamp, sha256, messages };
+  return pending;
+}
+
+async function parseInThread(
+  source: Extract<BulkSource, { kind: 'file' }>,
+  path: string,
+  key: string,
+  stamp: string,
+): Promise<Parsed> {
+  const known = new Map([...cache.values()].map((p) => [p.sha256, p.messages]));
+  const reply = await inThread({ path, shown: source.path, format: source.format, known: [...known.keys()] });
+  if ('unreadable' in reply) throw unreadable(source.path);
+  if ('error' in reply) throw fileError(reply.error);
+  const messages = reply.packed ? new PackedMessages(reply.packed.text, reply.packed.ends) : known.get(reply.sha256)!;
+  if (reply.threadId !== undefined) parsedIn.set(messages, reply.threadId);
+  const parsed = { stamp, sha256: reply.sha256, messages };
   cache.delete(key);
   cache.set(key, parsed);
   while (cache.size > CACHED_FILES) cache.delete(cache.keys().next().value!);
   return parsed;
 }
 
-function parseMessages(source: Extract<BulkSource, { kind: 'file' }>, path: string, text: string): BulkMessage[] {
-  const format = source.format ?? (path.endsWith('.csv') ? 'csv' : 'jsonl');
-  const rows = format === 'csv' ? parseCsvRows(text) : parseJsonLines(text);
-  return rows.map(({ value, line }, i) => {
-    const parsed = BulkMessageSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw fileError(`${source.path} row ${i + 1} (line ${line}): ${describe(issue)}`);
-    }
-    return parsed.data;
-  });
-}
+/**
+ * The parse thread's entry, beside this file: compiled JavaScript in dist/; from the TypeScript
+ * sources (tsx, ts-jest) a thread inherits no test runner's transform, so it loads them through tsx.
+ */
+const THREAD_ENTRY = join(__dirname, `bulk-file-thread${extname(__filename)}`);
 
-/** A row's problem in our words where zod's would quote the file (an unexpected key's name). */
-function describe(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `${issue.keys.length} unexpected field(s): only id, phone and text`;
-  return `${issue.path.join('.') || '(row)'}: ${issue.message}`;
+function inThread(request: ParseRequest): Promise<ParseReply> {
+  return new Promise((resolve, reject) => {
+    const thread =
+      extname(THREAD_ENTRY) === '.ts'
+        ? new Worker(
+            `require(${JSON.stringify(require.resolve('tsx/cjs'))});require(${JSON.stringify(THREAD_ENTRY)});`,
+            {
+              eval: true,
+              execArgv: [],
+              workerData: request,
+            },
+          )
+        : new Worker(THREAD_ENTRY, { workerData: request });
+    let answered = false;
+    thread.once('message', (reply: ParseReply) => {
+      answered = true;
+      resolve(reply);
+    });
+    thread.once('error', reject);
+    thread.once('exit', (code) => {
+      if (!answered)
+        reject(new Error(`the campaign file's parse thread stopped without an answer (exit code ${code})`));
+    });
+  });
 }
 
 /** One answer for a file that does not exist, cannot be read or lies outside the allowed directories. */
@@ -133,90 +172,4 @@ function allowedPath(path: string, allowedDirs: string[]): string {
 
 function fileError(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'CascadeBulkFile', message, nonRetryable: true });
-}
-
-function parseJsonLines(text: string): { value: unknown; line: number }[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      return (JSON.parse(trimmed) as unknown[]).map((value) => ({ value, line: 1 }));
-    } catch (err) {
-      throw fileError(`the JSON array is not valid JSON (${position(err, text)})`);
-    }
-  }
-  const rows: { value: unknown; line: number }[] = [];
-  text.split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    try {
-      rows.push({ value: JSON.parse(raw) as unknown, line: i + 1 });
-    } catch (err) {
-      throw fileError(`line ${i + 1} is not valid JSON (${position(err, raw)})`);
-    }
-  });
-  return rows;
-}
-
-/** "column N" from a JSON.parse error, without repeating the text the error quotes. */
-function position(err: unknown, text: string): string {
-  const at = /position (\d+)/.exec(String((err as Error).message))?.[1];
-  if (at === undefined) return 'unexpected end';
-  const offset = Number(at);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
-}
-
-function parseCsvRows(text: string): { value: unknown; line: number }[] {
-  return parseCsv(text).map((value, i) => ({ value, line: value.__line ? Number(value.__line) : i + 2 }));
-}
-
-/** CSV per RFC 4180: quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string): Record<string, string>[] {
-  const records: string[][] = [];
-  const lines: number[] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  let line = 1;
-  let recordLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') line++;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') {
-        i++;
-        line++;
-      } else if (c === '\r') line++;
-      record.push(field);
-      records.push(record);
-      lines.push(recordLine);
-      recordLine = line;
-      record = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-    lines.push(recordLine);
-  }
-  const kept = records.map((r, i) => ({ r, line: lines[i] })).filter(({ r }) => r.some((f) => f.trim() !== ''));
-  const [header, ...rows] = kept;
-  if (!header) return [];
-  return rows.map(({ r, line: at }) =>
-    Object.defineProperty(Object.fromEntries(header.r.map((h, i) => [h.trim(), r[i] ?? ''])), '__line', {
-      value: String(at),
-      enumerable: false,
-    }),
-  );
 }

@@ -32,7 +32,7 @@ export function createBulkActivities(deps: ActivityDeps) {
     if (input.v3) return sendBulkBatchV3(input);
     const { bulkId, step, source, offset, count } = input;
     try {
-      const messages = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
+      const messages = (await readBulkSource(source, deps.bulkDirs ?? [])).slice(offset, offset + count);
       const channel = deps.channels.get(step.channel);
       const owner = Context.current().info.workflowExecution!.workflowId;
       const results = channel.sendBatch
@@ -72,7 +72,7 @@ export function createBulkActivities(deps: ActivityDeps) {
     // completion back (the SDK flushes it first), which cost a campaign half its throughput.
     const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
-      const range = readBulkSource(source, deps.bulkDirs ?? []).slice(offset, offset + count);
+      const range = (await readBulkSource(source, deps.bulkDirs ?? [])).slice(offset, offset + count);
       const firstSlot = input.slot ?? 0;
       const picked = indices ?? range.map((_, i) => i);
       const messages = picked.map((i, k) => ({ ...range[i], slot: input.slots?.[k] ?? firstSlot + i }));
@@ -132,7 +132,7 @@ export function createBulkActivities(deps: ActivityDeps) {
   }
 
   async function countBulkSource(source: BulkSource): Promise<number> {
-    return readBulkSource(source, deps.bulkDirs ?? []).length;
+    return (await readBulkSource(source, deps.bulkDirs ?? [])).length;
   }
 
   async function pinBulkSourceActivity(source: BulkSource): Promise<{ total: number; sha256?: string }> {

@@ -38,6 +38,8 @@ export const ErrorTypes = {
   invalidCode: 'CascadeInvalidCodeFormat',
   /** An OTP flow the abuse guards refused (its details: the LimitVerdict). */
   limitExceeded: 'CascadeLimitExceeded',
+  /** A `bulkChunk` started on its own: chunks run only as children of a `bulkSend` campaign. */
+  chunkOutsideCampaign: 'CascadeChunkOutsideCampaign',
 } as const;
 
 /** Bulk receipts, batched by the webhook receiver for one chunk (not a signal per message). */

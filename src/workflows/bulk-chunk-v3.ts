@@ -15,6 +15,7 @@ import {
   bulkMessagesQuery,
   bulkReceiptsSignal,
   cancelSignal,
+  ErrorTypes,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -52,6 +53,15 @@ const POLL_GROUP = 100;
  * the chunk with a reason instead of failing the campaign; long tracking continues as new.
  */
 export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> {
+  // Its input was checked, and its file pinned, by the campaign that started it: a chunk started
+  // any other way would send what nobody checked. A continued run keeps its parent.
+  const parent = workflowInfo().parent;
+  if (!parent || !workflowInfo().workflowId.startsWith(`${parent.workflowId}:chunk:`)) {
+    throw ApplicationFailure.nonRetryable(
+      'bulkChunk runs only as a child of a bulkSend campaign: start a campaign with CascadeClient.startBulk (or the bulkSend workflow) instead',
+      ErrorTypes.chunkOutsideCampaign,
+    );
+  }
   const carry = input.carry;
   const states: (BulkMessageState | null)[] = carry?.states ?? new Array<null>(input.count).fill(null);
   let next = carry?.next ?? 0;
@@ -77,7 +87,6 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
   setHandler(chunkCarryQuery, () => ({ states, next, receiptsPushed }));
   const progress = (): BulkProgress => countStates(states, paused, pausedReason, canceled);
   setHandler(progressQuery, progress);
-  const parent = workflowInfo().parent;
   const live = () => states.filter((s): s is BulkMessageState => s !== null);
   // Seeded with a carried run's states: a continued chunk counts only what changes after.
   const tally = new CampaignTally(input.step.channel, live());

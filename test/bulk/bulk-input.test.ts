@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pinBulkSource, readBulkSource } from '../../src/activities/bulk-source';
+import { threadId } from 'node:worker_threads';
+import { parsedBy, pinBulkSource, readBulkSource } from '../../src/activities/bulk-source';
 import { BulkSendInputSchema } from '../../src/shared/schemas';
 
 /** A campaign's input is bounded where Temporal bounds it, and a file source reads only what it may. */
@@ -47,14 +48,14 @@ describe('bulk input', () => {
 
     const read = (path: string, dirs = [allowed]) => readBulkSource({ kind: 'file', path }, dirs);
 
-    test('only files inside CASCADE_BULK_DIRS are read: not beside them, not through a link, not ../', () => {
-      expect(() => read(join(root, 'secret.csv'))).toThrow(/outside the directories/);
-      expect(() => read(join(allowed, 'link.csv'))).toThrow(/outside the directories/);
-      expect(() => read(join(allowed, '..', 'secret.csv'))).toThrow(/outside the directories/);
-      expect(() => read(join(root, 'secret.csv'), [])).toThrow(/bulk files are off on this worker/);
+    test('only files inside CASCADE_BULK_DIRS are read: not beside them, not through a link, not ../', async () => {
+      await expect(read(join(root, 'secret.csv'))).rejects.toThrow(/outside the directories/);
+      await expect(read(join(allowed, 'link.csv'))).rejects.toThrow(/outside the directories/);
+      await expect(read(join(allowed, '..', 'secret.csv'))).rejects.toThrow(/outside the directories/);
+      await expect(read(join(root, 'secret.csv'), [])).rejects.toThrow(/bulk files are off on this worker/);
     });
 
-    test('a JSON-lines file with a broken line names line and column, never its content', () => {
+    test('a JSON-lines file with a broken line names line and column, never its content', async () => {
       const file = join(allowed, 'broken.jsonl');
       writeFileSync(
         file,
@@ -62,7 +63,7 @@ describe('bulk input', () => {
       );
       let message = '';
       try {
-        read(file);
+        await read(file);
       } catch (err) {
         message = (err as Error).message;
       }
@@ -70,59 +71,93 @@ describe('bulk input', () => {
       expect(message).not.toMatch(/private|\+38050/);
     });
 
-    test('a missing file and a forbidden one get the same answer (no probing for what exists)', () => {
-      const answer = (path: string) => {
+    test('a missing file and a forbidden one get the same answer (no probing for what exists)', async () => {
+      const answer = async (path: string) => {
         try {
-          read(path);
+          await read(path);
         } catch (err) {
           return (err as Error).message.replace(path, '<path>');
         }
         return 'read';
       };
-      const forbidden = answer(join(root, 'secret.csv'));
+      const forbidden = await answer(join(root, 'secret.csv'));
       expect(forbidden).toMatch(/cannot read <path>/);
-      expect(answer(join(root, 'no-such.csv'))).toBe(forbidden);
-      expect(answer(join(allowed, 'no-such.csv'))).toBe(forbidden);
-      expect(answer(join(allowed, 'link.csv'))).toBe(forbidden);
+      expect(await answer(join(root, 'no-such.csv'))).toBe(forbidden);
+      expect(await answer(join(allowed, 'no-such.csv'))).toBe(forbidden);
+      expect(await answer(join(allowed, 'link.csv'))).toBe(forbidden);
     });
 
-    test('an unexpected column is named by count, never by its name from the file', () => {
+    test('an unexpected column is named by count, never by its name from the file', async () => {
       const file = join(allowed, 'extra.jsonl');
       writeFileSync(file, '{"id":"a","phone":"+380501234567","text":"hi","Olena Petrenko":"x"}\n');
-      expect(() => read(file)).toThrow(/row 1 \(line 1\): 1 unexpected field\(s\)/);
-      expect(() => read(file)).not.toThrow(/Olena/);
+      const err = (await read(file).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/row 1 \(line 1\): 1 unexpected field\(s\)/);
+      expect(err.message).not.toMatch(/Olena/);
     });
 
-    test('a file is pinned by content: a read after it changed stops with a clear error', () => {
+    test('a file is pinned by content: a read after it changed stops with a clear error', async () => {
       const file = join(allowed, 'pinned.csv');
       writeFileSync(file, 'id,phone,text\na,+380501234567,hi\nb,+380501234568,hello\n');
-      const pin = pinBulkSource({ kind: 'file', path: file }, [allowed]);
+      const pin = await pinBulkSource({ kind: 'file', path: file }, [allowed]);
       expect(pin).toEqual({ total: 2, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
       const source = { kind: 'file' as const, path: file, sha256: pin.sha256 };
-      expect(readBulkSource(source, [allowed]).map((m) => m.id)).toEqual(['a', 'b']);
+      expect((await readBulkSource(source, [allowed])).slice().map((m) => m.id)).toEqual(['a', 'b']);
       // Same size, other content: the rows would shift silently without the pin.
       writeFileSync(file, 'id,phone,text\nb,+380501234568,hello\na,+380501234567,hi\n');
-      expect(() => readBulkSource(source, [allowed])).toThrow(/changed since the campaign started/);
+      await expect(readBulkSource(source, [allowed])).rejects.toThrow(/changed since the campaign started/);
     });
 
-    test('two campaign files read in turn are parsed once each per worker', () => {
+    test('two campaign files read in turn are parsed once each per worker', async () => {
       const a = join(allowed, 'a.csv');
       const b = join(allowed, 'b.csv');
       writeFileSync(a, 'id,phone,text\na,+380501234567,hi\n');
       writeFileSync(b, 'id,phone,text\nb,+380501234568,hello\n');
-      const first = { a: read(a), b: read(b) };
+      const first = { a: await read(a), b: await read(b) };
       // The very same parsed rows come back: neither file was read and parsed again.
       for (let i = 0; i < 5; i++) {
-        expect(read(a)).toBe(first.a);
-        expect(read(b)).toBe(first.b);
+        expect(await read(a)).toBe(first.a);
+        expect(await read(b)).toBe(first.b);
       }
     });
 
-    test('an invalid row names row, line and field, never the number', () => {
+    test('a 100 000-row file is parsed off the main thread: the event loop keeps turning meanwhile', async () => {
+      const file = join(allowed, 'large.csv');
+      const phone = (i: number) => `+38067${String(1_000_000 + i).padStart(7, '0')}`;
+      const lines = Array.from({ length: 100_000 }, (_, i) => `m${i},${phone(i)},"Sale, ${i}"`);
+      writeFileSync(file, `id,phone,text\n${lines.join('\n')}\n`);
+      let ticks = 0;
+      let reading = true;
+      const tick = () => {
+        ticks++;
+        if (reading) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const list = await read(file);
+      reading = false;
+      expect(list.length).toBe(100_000);
+      expect(list.slice(99_998)).toEqual([
+        { id: 'm99998', phone: phone(99_998), text: 'Sale, 99998' },
+        { id: 'm99999', phone: phone(99_999), text: 'Sale, 99999' },
+      ]);
+      expect(parsedBy(list)).toEqual(expect.any(Number));
+      expect(parsedBy(list)).not.toBe(threadId);
+      expect(ticks).toBeGreaterThan(10);
+    });
+
+    test('readers arriving while a file is parsed share that one parse', async () => {
+      const file = join(allowed, 'shared.csv');
+      writeFileSync(file, 'id,phone,text\na,+380501234567,hi\nb,+380501234568,hello\n');
+      const [first, second, third] = await Promise.all([read(file), read(file), read(file)]);
+      expect(second).toBe(first);
+      expect(third).toBe(first);
+    });
+
+    test('an invalid row names row, line and field, never the number', async () => {
       const file = join(allowed, 'rows.csv');
       writeFileSync(file, 'id,phone,text\na,+380501234567,hi\nb,0677777777,hello\n');
-      expect(() => read(file)).toThrow(/rows\.csv row 2 \(line 3\): phone:/);
-      expect(() => read(file)).not.toThrow(/0677777777/);
+      const err = (await read(file).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/rows\.csv row 2 \(line 3\): phone:/);
+      expect(err.message).not.toMatch(/0677777777/);
     });
   });
 });

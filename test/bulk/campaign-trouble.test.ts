@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { CascadeClient } from '../../src/client/cascade-client';
-import { bulkMessagesQuery, cancelSignal, pauseSignal, progressQuery } from '../../src/shared/messages';
+import { bulkMessagesQuery, cancelSignal, ErrorTypes, pauseSignal, progressQuery } from '../../src/shared/messages';
 import { type BulkProgress } from '../../src/shared/types';
-import { bulkSend } from '../../src/workflows';
+import { bulkChunk, bulkSend } from '../../src/workflows';
 import { uniqueId, useLocalHarness } from '../support/cascade';
 
 /**
@@ -57,6 +57,35 @@ describe('bulkSend when the provider is in trouble', () => {
     });
     expect(second).toMatchObject({ total: 5, unknown: 5, queued: 0 });
     expect([...smsbatCopies('lhang').values()]).toEqual([1, 1, 1, 1, 1]);
+  }, 120_000);
+
+  test('resendUnknown: true sends a lost batch again (twice, by design) and it ends final; by default it ends unknown, sent once', async () => {
+    // SMSBAT takes both campaigns' batches and never answers; the provider is healthy again by the
+    // time the client's deadline passes (the fault is cleared once both batches were received).
+    t.h.sim.setFaults('smsbat', { acceptThenHangRate: 1 });
+    const step = { channel: 'smsbat', fromName: 'Shop' } as const;
+    const start = (bulkId: string, prefix: string, digit: number, resendUnknown?: boolean) =>
+      t.env.client.workflow.start(bulkSend, {
+        taskQueue: t.h.taskQueue,
+        workflowId: `bulk:${bulkId}`,
+        args: [
+          { bulkId, step, messages: campaign(prefix, phones(digit, 5)), ...(resendUnknown ? { resendUnknown } : {}) },
+        ],
+      });
+    const byDefault = await start(uniqueId('unk-default'), 'ukd', 7);
+    const optedIn = await start(uniqueId('unk-resend'), 'ukr', 8, true);
+    while (smsbatCopies('ukd').size < 5 || smsbatCopies('ukr').size < 5) await new Promise((r) => setTimeout(r, 20));
+    t.h.sim.setFaults('smsbat', {});
+
+    const kept = await byDefault.result();
+    expect(kept).toMatchObject({ total: 5, unknown: 5, sent: 0, queued: 0 });
+    expect([...smsbatCopies('ukd').values()]).toEqual([1, 1, 1, 1, 1]);
+
+    const resent = await optedIn.result();
+    expect(resent).toMatchObject({ total: 5, sent: 5, delivered: 5, queued: 0 });
+    expect(resent.unknown ?? 0).toBe(0);
+    // At least once: the lost request's messages went out, and again.
+    expect([...smsbatCopies('ukr').values()]).toEqual([2, 2, 2, 2, 2]);
   }, 120_000);
 
   test('Reach: creates whose answer is lost (502 after accepting) are looked up by bulkIdentifier, not created again', async () => {
@@ -205,6 +234,37 @@ describe('bulkSend when the provider is in trouble', () => {
       expect(smsbatCopies(`race${k}`).size).toBeLessThan(40);
     }
   }, 120_000);
+
+  test('a chunk started on its own, not by a campaign, fails at once naming startBulk, and sends nothing', async () => {
+    const bulkId = uniqueId('direct');
+    const messages = campaign('direct', phones(9, 5));
+    // Named like a campaign's chunk, which is not enough: it has no campaign as its parent.
+    const handle = await t.env.client.workflow.start(bulkChunk, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${bulkId}:chunk:0`,
+      args: [
+        {
+          bulkId,
+          step: { channel: 'smsbat', route: 'standard', fromName: 'Shop', messageType: 'transaction' },
+          source: { kind: 'inline', messages },
+          offset: 0,
+          count: messages.length,
+          batchSize: 5,
+          ratePerSecond: 100,
+          trackFor: '1m',
+          v2: true,
+        },
+      ],
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: ErrorTypes.chunkOutsideCampaign, nonRetryable: true });
+    expect(cause!.message).toMatch(/startBulk/);
+    expect(smsbatCopies('direct').size).toBe(0);
+    expect(t.h.sim.requests('smsbat').filter((r) => r.rawBody.includes('direct-'))).toEqual([]);
+  });
 
   // Item 7: the file is pinned by content.
   test('a campaign file changed while the campaign runs stops it with a clear error, not shifted rows', async () => {
