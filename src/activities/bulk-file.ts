@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type z } from 'zod';
 import { BulkMessageSchema, type BulkMessage } from '../shared/schemas';
 
@@ -181,4 +182,24 @@ export function parseCsv(text: string): Record<string, string>[] {
       enumerable: false,
     }),
   );
+}
+
+/** What the parse thread answers (or the worker itself, where the thread's file is not there). */
+export function answerParse({ path, shown, format, known }: ParseRequest, threadId?: number): ParseReply {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return { unreadable: true };
+  }
+  const sha256 = sha256Of(bytes);
+  // Same content as a file already parsed (a copy, a touched file): its messages are reused.
+  if (known.includes(sha256)) return { sha256 };
+  try {
+    const { text, ends } = PackedMessages.pack(parseBulkFile(bytes.toString('utf8'), path, shown, format));
+    return { sha256, packed: { text, ends }, ...(threadId !== undefined && { threadId }) };
+  } catch (err) {
+    if (err instanceof BulkFileError) return { error: err.message };
+    throw err;
+  }
 }

@@ -1,9 +1,9 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApplicationFailure } from '@temporalio/activity';
-import { PackedMessages, type MessageList, type ParseReply, type ParseRequest } from './bulk-file';
+import { answerParse, PackedMessages, type MessageList, type ParseReply, type ParseRequest } from './bulk-file';
 import { type BulkSource } from './types';
 
 /**
@@ -111,6 +111,8 @@ async function parseInThread(
 const THREAD_ENTRY = join(__dirname, `bulk-file-thread${extname(__filename)}`);
 
 function inThread(request: ParseRequest): Promise<ParseReply> {
+  // A host that bundles its worker into one file leaves the thread's entry behind: parse here.
+  if (!existsSync(THREAD_ENTRY)) return Promise.resolve(answerParse(request));
   return new Promise((resolve, reject) => {
     const thread =
       extname(THREAD_ENTRY) === '.ts'
