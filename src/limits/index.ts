@@ -1,4 +1,4 @@
-export { LimitStore, type AdmitSubject } from './store';
+export { LimitStore, type AdmitSubject, type ActiveBlocks } from './store';
 export { openLimitStore, openLimitBackend } from './open';
 export { MemoryLimitBackend, MemoryLimitData } from './memory';
 export { admitSubject } from './keys';

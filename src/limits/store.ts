@@ -1,4 +1,4 @@
-import { resolvePolicy, type GuardState, type LimitPolicy } from '../shared/limits';
+import { resolvePolicy, type GuardKind, type GuardState, type LimitPolicy } from '../shared/limits';
 import { type LimitVerdict } from '../shared/types';
 import {
   FINE_BUCKET_MS,
@@ -24,9 +24,18 @@ export interface AdmitSubject {
 
 type Refusal = Extract<LimitVerdict, { allowed: false }>;
 
+/** Blocks in force of one scope and mode (see LimitStore.activeBlocks). */
+export interface ActiveBlocks {
+  scope: GuardKind;
+  mode: 'enforce' | 'monitor';
+  count: number;
+}
+
 export const prefixKey = (prefix: string) => `p:${prefix}`;
 export const countryKey = (country: string) => `c:${country}`;
 export const recipientKey = (digest: string) => `r:${digest}`;
+const scopeOfKey = (key: string): GuardKind =>
+  key.startsWith('c:') ? 'country' : key.startsWith('r:') ? 'recipient' : 'prefix';
 const hourly = (key: string) => `${key}@h`;
 const floorTo = (t: number, width: number) => Math.floor(t / width) * width;
 
@@ -251,6 +260,28 @@ export class LimitStore {
     return active
       .map((b, i) => stateOf(b.key.slice(2), b, sums[i], now))
       .sort((a, b) => (b.since ?? 0) - (a.since ?? 0));
+  }
+
+  /**
+   * How many blocks are in force now, by scope and mode (`monitor`: recorded, not enforced): what
+   * the `temporal_cascade_abuse_blocks_active` gauge reports. Every scope that can be blocked is
+   * present, at 0 when nothing is blocked, so the series never vanish.
+   */
+  async activeBlocks(): Promise<ActiveBlocks[]> {
+    const now = this.now();
+    const counts = new Map<string, ActiveBlocks>([
+      ['prefix/enforce', { scope: 'prefix', mode: 'enforce', count: 0 }],
+      ['prefix/monitor', { scope: 'prefix', mode: 'monitor', count: 0 }],
+    ]);
+    for (const b of await this.backend.getBlocks()) {
+      if (b.until !== null && b.until <= now) continue;
+      const scope = scopeOfKey(b.key);
+      const mode = b.monitor ? 'monitor' : 'enforce';
+      const entry = counts.get(`${scope}/${mode}`) ?? { scope, mode, count: 0 };
+      entry.count++;
+      counts.set(`${scope}/${mode}`, entry);
+    }
+    return [...counts.values()];
   }
 
   async expire(now = this.now()): Promise<number> {
