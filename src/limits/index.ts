@@ -3,3 +3,4 @@ export { openLimitStore, openLimitBackend } from './open';
 export { MemoryLimitBackend, MemoryLimitData } from './memory';
 export { admitSubject } from './keys';
 export type { LimitBackend, BlockRow } from './types';
+export { loadLimitPolicy, parseLimitPolicy } from './policy-file';

@@ -1,9 +1,11 @@
 import { resolvePolicy, type GuardKind, type GuardState, type LimitPolicy } from '../shared/limits';
+import { countryCode } from '../metrics/labels';
 import { type LimitVerdict } from '../shared/types';
 import {
   FINE_BUCKET_MS,
   HOUR_BUCKET_MS,
   type AdmitPlan,
+  type AdmitRequest,
   type BlockRow,
   type LimitBackend,
   type Snapshot,
@@ -60,6 +62,30 @@ export class LimitStore {
   async admit(subject: AdmitSubject, options: { waitedMs?: number } = {}): Promise<LimitVerdict> {
     const now = this.now();
     this.expireNowAndThen(now);
+    return this.backend.admit(this.request(subject, options, now));
+  }
+
+  /**
+   * What this store's policy would answer the next start to a phone of this prefix now: its block,
+   * its hourly volume, the pumping rules, its country's ceiling (a recipient's own quota depends on
+   * who it is, so it is not judged). Reads only: nothing is counted, no block is written (a trip
+   * shows as the refusal it would be).
+   */
+  async preview(prefix: string): Promise<LimitVerdict> {
+    // A prefix too short to name its country is judged without the country's ceiling (an empty key counts nothing).
+    const country = countryCode({ phone: prefix });
+    const phone = { prefix, country: country === 'none' ? '' : `+${country}` };
+    const request = this.request({ flowKey: '', recipientKeys: [], phone }, {}, this.now());
+    const [sums, blocks] = await Promise.all([
+      this.backend.sums(request.queries),
+      this.backend.getBlocks(request.blockKeys),
+    ]);
+    const plan = request.decide({ sums, blocks });
+    return 'existing' in plan ? plan.existing : plan.flow.verdict;
+  }
+
+  /** One admission's reads and its decision over them, for the backend to run in one transaction. */
+  private request(subject: AdmitSubject, options: { waitedMs?: number }, now: number): AdmitRequest {
     const pol = this.policy;
     const r = subject.recipientKeys.map(recipientKey);
     const c = subject.phone && countryKey(subject.phone.country);
@@ -193,7 +219,7 @@ export class LimitStore {
     };
 
     const keys = [...new Set([...r, c, p].filter((k): k is string => Boolean(k)))].sort();
-    return this.backend.admit({ flowKey: subject.flowKey, keys, queries, blockKeys: p ? [p] : [], decide });
+    return { flowKey: subject.flowKey, keys, queries, blockKeys: p ? [p] : [], decide };
   }
 
   /** A code of this run was verified: what tells real users from pumping. */
