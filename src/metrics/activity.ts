@@ -49,6 +49,16 @@ export function recordLimitVerdict<V extends LimitVerdict>(verdict: V): V {
   return verdict;
 }
 
+/** A start monitor mode let through that enforcing would have refused. */
+export function recordWouldRefuse(monitor: { scope: string; reason: string }): void {
+  add(METRICS.guardWouldRefuse, { scope: monitor.scope, reason: refusalReason(monitor.reason) });
+}
+
+/** A start the limit store could not check in time. */
+export function recordGuardUnavailable(): void {
+  add(METRICS.guardUnavailable, {});
+}
+
 /**
  * The blocks in force (`await limitStore.activeBlocks()`) on a Runtime's meter, for a deployment
  * without the receiver's `/metrics`, which reports them itself at scrape time.

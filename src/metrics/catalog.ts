@@ -120,6 +120,20 @@ export const METRICS = define({
     labels: ['scope', 'mode'],
     source: 'receiver',
   },
+  guardWouldRefuse: {
+    name: 'temporal_cascade_guard_would_refuse_total',
+    kind: 'counter',
+    help: 'OTP starts monitor mode let through that enforcing would have refused, by scope and why.',
+    labels: ['scope', 'reason'],
+    source: 'activity',
+  },
+  guardUnavailable: {
+    name: 'temporal_cascade_guard_unavailable_total',
+    kind: 'counter',
+    help: 'OTP starts the limit store could not check in time (refused as guard_unavailable, or let through with failOpen).',
+    labels: [],
+    source: 'activity',
+  },
   campaignMessages: {
     name: 'temporal_cascade_campaign_messages_total',
     kind: 'counter',
