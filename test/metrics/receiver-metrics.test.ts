@@ -153,4 +153,11 @@ describe("the abuse-limit blocks on the receiver's /metrics", () => {
     // One line per interval, however often it is scraped.
     expect(log.filter((e) => e.event === 'limit_store_unavailable')).toHaveLength(1);
   });
+
+  test('a store that hangs costs a scrape its gauge, not the scrape', async () => {
+    const r = await receiver({ limitStore: { activeBlocks: () => new Promise(() => undefined) } });
+    const text = await scrape(r);
+    expect(text).not.toContain('temporal_cascade_abuse_blocks_active');
+    expect(text).toContain('temporal_cascade_receiver_store_errors_total{store="limits"} 1');
+  });
 });
