@@ -17,7 +17,9 @@ import { dataConverterFor } from '../src/codec/data-converter';
 import { EncryptionCodec } from '../src/codec/encryption-codec';
 import { CodecServer } from '../src/codec/server';
 import { loadConfig } from '../src/config';
+import { openLimitStore } from '../src/limits/open';
 import { openReceiptIndex } from '../src/receipts/open';
+import { DEFAULT_LIMITS } from '../src/shared/limits';
 import { SIM_CREDENTIALS, startSimulator } from '../src/sim/server';
 import { startDevServer } from '../src/testing/dev-server';
 import { WebhookReceiver } from '../src/webhooks/receiver';
@@ -158,6 +160,12 @@ async function main(): Promise<void> {
       () => openReceiptIndex(config.webhooks.receiptIndex),
       (r) => r.close(),
     );
+    // The limit store the worker counts in (the same file): the receiver's /metrics reports its blocks.
+    const limitStore = await part(
+      'the limit store',
+      () => openLimitStore(config.webhooks.receiptIndex, DEFAULT_LIMITS),
+      (s) => s.close(),
+    );
     const receiver = await part(
       'the webhook receiver',
       () =>
@@ -169,6 +177,7 @@ async function main(): Promise<void> {
           reachApiKey: config.reach?.apiKey,
           smsbatCurrency: config.smsbat?.currency,
           metricsToken: DEV_METRICS_TOKEN,
+          limitStore,
           log: process.env.DEV_LOG_WEBHOOKS ? (e) => console.log(JSON.stringify(e)) : undefined,
         }).start(ports.webhooks),
       (r) => r.close(),

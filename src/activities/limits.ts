@@ -1,5 +1,5 @@
-import { Context, log } from '@temporalio/activity';
-import { recordLimitVerdict } from '../metrics/activity';
+import { log } from '@temporalio/activity';
+import { recordGuardUnavailable, recordLimitVerdict, recordWouldRefuse } from '../metrics/activity';
 import { admitSubject } from '../limits/keys';
 import { IntervalReport } from '../limits/report';
 import { resolvePolicy } from '../shared/limits';
@@ -29,11 +29,8 @@ export function createAcquireOtpLimits(deps: ActivityDeps) {
     if (!deps.otpSecret) throw otpNotConfigured();
     const policy = resolvePolicy(deps.limits);
     const subject = admitSubject(deps.otpSecret, recipient, currentFlow());
-    const meter = Context.current().metricMeter;
     const unavailable = (detail: string): LimitVerdict => {
-      meter
-        .createCounter('temporal_cascade_guard_unavailable_total', '1', 'OTP starts the limit store could not check')
-        .add(1);
+      recordGuardUnavailable();
       report.add('guard_unavailable', detail);
       return recordLimitVerdict(
         policy.failOpen
@@ -52,9 +49,7 @@ export function createAcquireOtpLimits(deps: ActivityDeps) {
     if (!verdict.allowed && verdict.reason === 'guard_unavailable')
       return unavailable('the flow waited longer than guardTimeoutMs for a worker');
     if (verdict.allowed && verdict.monitor) {
-      meter
-        .createCounter('temporal_cascade_guard_would_refuse_total', '1', 'OTP starts monitor mode would have refused')
-        .add(1, { scope: verdict.monitor.scope });
+      recordWouldRefuse(verdict.monitor);
       report.add('would_refuse', `${verdict.monitor.scope}: ${verdict.monitor.reason}`);
     }
     return recordLimitVerdict(verdict);

@@ -4,7 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { openProviderHealth } from '../health';
+import { openLimitStore, sharedLimitStoreUrl } from '../limits/open';
+import { type LimitStore } from '../limits/store';
 import { openReceiptIndex } from '../receipts/open';
+import { DEFAULT_LIMITS } from '../shared/limits';
 import { connectionAuth } from '../temporal-connection';
 import { WebhookReceiver } from '../webhooks/receiver';
 import { runMain, untilSignal } from './main';
@@ -18,6 +21,21 @@ runMain(async () => {
   const receipts = webhooks.smsbatToken ? await openReceiptIndex(webhooks.receiptIndex) : undefined;
   // Receipts feed provider health where the workers read it (the receipt index's database).
   const health = config.providerHealth.enabled ? await openProviderHealth(webhooks.receiptIndex) : undefined;
+  // The blocks gauge on /metrics, read where the workers count; opened on the first scrape (and
+  // again after a failed open), so a store that is down never keeps the receiver from starting.
+  const limitsUrl = config.otpLimits && webhooks.metricsToken ? sharedLimitStoreUrl(config) : undefined;
+  let limits: Promise<LimitStore> | undefined;
+  const limitStore = limitsUrl
+    ? {
+        activeBlocks: async () => {
+          limits ??= openLimitStore(limitsUrl, DEFAULT_LIMITS).catch((err: unknown) => {
+            limits = undefined;
+            throw err;
+          });
+          return (await limits).activeBlocks();
+        },
+      }
+    : undefined;
   const receiver = await new WebhookReceiver({
     client: new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor(config) }),
     publicUrl: webhooks.publicUrl,
@@ -27,6 +45,7 @@ runMain(async () => {
     reachApiKey: config.reach?.apiKey,
     smsbatCurrency: config.smsbat?.currency,
     metricsToken: webhooks.metricsToken,
+    limitStore,
     log: (entry) => console.log(JSON.stringify(entry)),
   }).start(webhooks.port, webhooks.host);
   console.log(`webhook receiver on ${receiver.url}, public URL ${webhooks.publicUrl}`);
@@ -34,5 +53,6 @@ runMain(async () => {
   await receiver.close();
   await receipts?.close();
   await health?.close();
+  await (await limits?.catch(() => undefined))?.close();
   await connection.close();
 });

@@ -226,7 +226,7 @@ const status: CliCommand = {
 
 const guard: CliCommand = {
   usage: [GUARD_USAGE],
-  options: { reason: { type: 'string' } },
+  options: { reason: { type: 'string' }, policy: { type: 'string' } },
   check([sub, prefix]) {
     if (sub === 'list') return;
     if (!sub || !['status', 'block', 'unblock'].includes(sub))

@@ -16,7 +16,7 @@ export {
   type TrackedFlowKind,
 } from './tracking';
 // The limit store, for the operators' guard API (drivers load only when a store is opened).
-export { LimitStore, openLimitStore, MemoryLimitBackend } from '../limits';
+export { LimitStore, openLimitStore, loadLimitPolicy, MemoryLimitBackend } from '../limits';
 export { CascadeClientPlugin, createCascadeClientPlugin, type CascadeClientPluginOptions } from './plugin';
 export { sealOtpCode } from '../otp/codes';
 export { loadClientConfig, ConfigError, DEFAULT_TASK_QUEUE, type CascadeClientConfig } from '../config';

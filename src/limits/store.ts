@@ -1,9 +1,11 @@
-import { resolvePolicy, type GuardState, type LimitPolicy } from '../shared/limits';
+import { resolvePolicy, type GuardKind, type GuardState, type LimitPolicy } from '../shared/limits';
+import { countryCode } from '../metrics/labels';
 import { type LimitVerdict } from '../shared/types';
 import {
   FINE_BUCKET_MS,
   HOUR_BUCKET_MS,
   type AdmitPlan,
+  type AdmitRequest,
   type BlockRow,
   type LimitBackend,
   type Snapshot,
@@ -24,9 +26,18 @@ export interface AdmitSubject {
 
 type Refusal = Extract<LimitVerdict, { allowed: false }>;
 
+/** Blocks in force of one scope and mode (see LimitStore.activeBlocks). */
+export interface ActiveBlocks {
+  scope: GuardKind;
+  mode: 'enforce' | 'monitor';
+  count: number;
+}
+
 export const prefixKey = (prefix: string) => `p:${prefix}`;
 export const countryKey = (country: string) => `c:${country}`;
 export const recipientKey = (digest: string) => `r:${digest}`;
+const scopeOfKey = (key: string): GuardKind =>
+  key.startsWith('c:') ? 'country' : key.startsWith('r:') ? 'recipient' : 'prefix';
 const hourly = (key: string) => `${key}@h`;
 const floorTo = (t: number, width: number) => Math.floor(t / width) * width;
 
@@ -51,6 +62,30 @@ export class LimitStore {
   async admit(subject: AdmitSubject, options: { waitedMs?: number } = {}): Promise<LimitVerdict> {
     const now = this.now();
     this.expireNowAndThen(now);
+    return this.backend.admit(this.request(subject, options, now));
+  }
+
+  /**
+   * What this store's policy would answer the next start to a phone of this prefix now: its block,
+   * its hourly volume, the pumping rules, its country's ceiling (a recipient's own quota depends on
+   * who it is, so it is not judged). Reads only: nothing is counted, no block is written (a trip
+   * shows as the refusal it would be).
+   */
+  async preview(prefix: string): Promise<LimitVerdict> {
+    // A prefix too short to name its country is judged without the country's ceiling (an empty key counts nothing).
+    const country = countryCode({ phone: prefix });
+    const phone = { prefix, country: country === 'none' ? '' : `+${country}` };
+    const request = this.request({ flowKey: '', recipientKeys: [], phone }, {}, this.now());
+    const [sums, blocks] = await Promise.all([
+      this.backend.sums(request.queries),
+      this.backend.getBlocks(request.blockKeys),
+    ]);
+    const plan = request.decide({ sums, blocks });
+    return 'existing' in plan ? plan.existing : plan.flow.verdict;
+  }
+
+  /** One admission's reads and its decision over them, for the backend to run in one transaction. */
+  private request(subject: AdmitSubject, options: { waitedMs?: number }, now: number): AdmitRequest {
     const pol = this.policy;
     const r = subject.recipientKeys.map(recipientKey);
     const c = subject.phone && countryKey(subject.phone.country);
@@ -184,7 +219,7 @@ export class LimitStore {
     };
 
     const keys = [...new Set([...r, c, p].filter((k): k is string => Boolean(k)))].sort();
-    return this.backend.admit({ flowKey: subject.flowKey, keys, queries, blockKeys: p ? [p] : [], decide });
+    return { flowKey: subject.flowKey, keys, queries, blockKeys: p ? [p] : [], decide };
   }
 
   /** A code of this run was verified: what tells real users from pumping. */
@@ -251,6 +286,28 @@ export class LimitStore {
     return active
       .map((b, i) => stateOf(b.key.slice(2), b, sums[i], now))
       .sort((a, b) => (b.since ?? 0) - (a.since ?? 0));
+  }
+
+  /**
+   * How many blocks are in force now, by scope and mode (`monitor`: recorded, not enforced): what
+   * the `temporal_cascade_abuse_blocks_active` gauge reports. Every scope that can be blocked is
+   * present, at 0 when nothing is blocked, so the series never vanish.
+   */
+  async activeBlocks(): Promise<ActiveBlocks[]> {
+    const now = this.now();
+    const counts = new Map<string, ActiveBlocks>([
+      ['prefix/enforce', { scope: 'prefix', mode: 'enforce', count: 0 }],
+      ['prefix/monitor', { scope: 'prefix', mode: 'monitor', count: 0 }],
+    ]);
+    for (const b of await this.backend.getBlocks()) {
+      if (b.until !== null && b.until <= now) continue;
+      const scope = scopeOfKey(b.key);
+      const mode = b.monitor ? 'monitor' : 'enforce';
+      const entry = counts.get(`${scope}/${mode}`) ?? { scope, mode, count: 0 };
+      entry.count++;
+      counts.set(`${scope}/${mode}`, entry);
+    }
+    return [...counts.values()];
   }
 
   async expire(now = this.now()): Promise<number> {

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type MetricMeter } from '@temporalio/common';
 import { isFinalState, type DeliveryStatus } from '../shared/delivery-status';
 import type { Step } from '../shared/schemas';
+import type { ActiveBlocks } from '../limits/store';
 import type { LimitVerdict } from '../shared/types';
 import { METRICS, type MetricDefinition } from './catalog';
 import { refusalReason, routeOf } from './labels';
@@ -48,9 +49,23 @@ export function recordLimitVerdict<V extends LimitVerdict>(verdict: V): V {
   return verdict;
 }
 
-/** How many guards of a scope are blocked now, for the limits store to report as it changes. */
-export function recordBlocksActive(runtimeMeter: MetricMeter, scope: string, count: number): void {
-  runtimeMeter.createGauge(METRICS.abuseBlocks.name, 'int', undefined, METRICS.abuseBlocks.help).set(count, { scope });
+/** A start monitor mode let through that enforcing would have refused. */
+export function recordWouldRefuse(monitor: { scope: string; reason: string }): void {
+  add(METRICS.guardWouldRefuse, { scope: monitor.scope, reason: refusalReason(monitor.reason) });
+}
+
+/** A start the limit store could not check in time. */
+export function recordGuardUnavailable(): void {
+  add(METRICS.guardUnavailable, {});
+}
+
+/**
+ * The blocks in force (`await limitStore.activeBlocks()`) on a Runtime's meter, for a deployment
+ * without the receiver's `/metrics`, which reports them itself at scrape time.
+ */
+export function recordBlocksActive(runtimeMeter: MetricMeter, blocks: ActiveBlocks[]): void {
+  const gauge = runtimeMeter.createGauge(METRICS.abuseBlocks.name, 'int', undefined, METRICS.abuseBlocks.help);
+  for (const b of blocks) gauge.set(b.count, { scope: b.scope, mode: b.mode });
 }
 
 /** A send attempt's failure, counted as `refused` when it is permanent; returns it to be thrown. */

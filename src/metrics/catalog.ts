@@ -116,8 +116,22 @@ export const METRICS = define({
   abuseBlocks: {
     name: 'temporal_cascade_abuse_blocks_active',
     kind: 'gauge',
-    help: 'Guards currently blocked (SMS-pumping pattern, or an operator block), by scope; reported by the limits store.',
-    labels: ['scope'],
+    help: 'Blocks in force now (pumping trips and operator blocks), by scope and mode (monitor: would be refusing); read from the limit store at scrape time (cached 10 s), absent while it cannot answer.',
+    labels: ['scope', 'mode'],
+    source: 'receiver',
+  },
+  guardWouldRefuse: {
+    name: 'temporal_cascade_guard_would_refuse_total',
+    kind: 'counter',
+    help: 'OTP starts monitor mode let through that enforcing would have refused, by scope and why.',
+    labels: ['scope', 'reason'],
+    source: 'activity',
+  },
+  guardUnavailable: {
+    name: 'temporal_cascade_guard_unavailable_total',
+    kind: 'counter',
+    help: 'OTP starts the limit store could not check in time (refused as guard_unavailable, or let through with failOpen).',
+    labels: [],
     source: 'activity',
   },
   campaignMessages: {
@@ -139,6 +153,13 @@ export const METRICS = define({
     kind: 'counter',
     help: 'Receipts the receiver handled, by what became of them (forwarded, duplicate, parked, closed, not_final …).',
     labels: ['provider', 'outcome'],
+    source: 'receiver',
+  },
+  receiverStoreErrors: {
+    name: 'temporal_cascade_receiver_store_errors_total',
+    kind: 'counter',
+    help: 'Reads the receiver could not make for a scrape, by store (`limits`: the blocks gauge, then left out of that scrape).',
+    labels: ['store'],
     source: 'receiver',
   },
 });

@@ -10,7 +10,7 @@ export class CounterRegistry {
   add(metric: MetricDefinition, labels: Record<string, string>, value = 1): void {
     let series = this.values.get(metric);
     if (!series) this.values.set(metric, (series = new Map()));
-    const key = metric.labels.map((l) => `${l}="${escapeLabel(labels[l] ?? '')}"`).join(',');
+    const key = seriesKey(metric, labels);
     series.set(key, (series.get(key) ?? 0) + value);
   }
 
@@ -24,14 +24,29 @@ export class CounterRegistry {
   }
 
   render(): string {
-    const lines: string[] = [];
-    for (const [metric, series] of this.values) {
-      lines.push(`# HELP ${metric.name} ${metric.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
-      lines.push(`# TYPE ${metric.name} ${metric.kind}`);
-      for (const [key, value] of series) lines.push(`${metric.name}${key ? `{${key}}` : ''} ${value}`);
-    }
-    return lines.join('\n') + '\n';
+    return [...this.values].map(([metric, series]) => renderSeries(metric, series)).join('');
   }
+}
+
+/** A gauge read at scrape time (not kept in a registry), in the same text format. */
+export function renderGauge(
+  metric: MetricDefinition,
+  series: { labels: Record<string, string>; value: number }[],
+): string {
+  return renderSeries(metric, new Map(series.map((s) => [seriesKey(metric, s.labels), s.value])));
+}
+
+function renderSeries(metric: MetricDefinition, series: Map<string, number>): string {
+  const lines = [
+    `# HELP ${metric.name} ${metric.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+    `# TYPE ${metric.name} ${metric.kind}`,
+  ];
+  for (const [key, value] of series) lines.push(`${metric.name}${key ? `{${key}}` : ''} ${value}`);
+  return lines.join('\n') + '\n';
+}
+
+function seriesKey(metric: MetricDefinition, labels: Record<string, string>): string {
+  return metric.labels.map((l) => `${l}="${escapeLabel(labels[l] ?? '')}"`).join(',');
 }
 
 function escapeLabel(value: string): string {

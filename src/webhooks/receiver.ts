@@ -2,8 +2,10 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Client } from '@temporalio/client';
 import { HttpService } from '../http-server/service';
 import { type ProviderHealth } from '../health/health';
+import { IntervalReport } from '../limits/report';
+import { type LimitStore } from '../limits/store';
 import { METRICS } from '../metrics/catalog';
-import { CounterRegistry } from '../metrics/registry';
+import { CounterRegistry, renderGauge } from '../metrics/registry';
 import { type ReceiptIndex } from '../receipts/types';
 import { secretsEqual } from '../security/constant-time';
 import { isFinalState, type DeliveryStatus } from '../shared/delivery-status';
@@ -28,6 +30,13 @@ export interface WebhookReceiverOptions {
   health?: ProviderHealth;
   /** Enables `GET /metrics` for the bearer of this token. */
   metricsToken?: string;
+  /**
+   * The limit store the workers count in (yours to close): `/metrics` then reports the blocks in
+   * force (`temporal_cascade_abuse_blocks_active`), read at scrape time.
+   */
+  limitStore?: Pick<LimitStore, 'activeBlocks'>;
+  /** How long one read of the limit store serves scrapes (default 10 s): a scrape storm is one query. */
+  limitStoreCacheMs?: number;
   /** Default 16 KiB: a receipt is a few hundred bytes; anything larger is refused with 413. */
   maxBodyBytes?: number;
   /** One structured line per request; never bodies, tokens or phone numbers. */
@@ -38,6 +47,8 @@ export interface WebhookReceiverOptions {
 
 /** How often expired index entries (unclaimed parked receipts, old claims) are removed. */
 const EXPIRE_EVERY_MS = 60_000;
+/** A scrape waits this long for the limit store, then goes without the gauge (Prometheus's own timeout is 10 s). */
+const STORE_READ_TIMEOUT_MS = 2_000;
 
 /**
  * The HTTP server providers post delivery receipts to. Bad tokens and signatures get 401/403,
@@ -51,6 +62,12 @@ export class WebhookReceiver extends HttpService {
   /** What `GET /metrics` serves Prometheus (see the catalog). */
   readonly metricsRegistry = new CounterRegistry();
   private expiry?: NodeJS.Timeout;
+  /** The last read of the limit store, shared by the scrapes within its cache time. */
+  private blocksRead?: { at: number; text: Promise<string> };
+  /** A store that is down is one log line a minute, however often Prometheus scrapes. */
+  private readonly storeErrors = new IntervalReport((event, count, error) =>
+    this.log({ event, count, error, effect: 'temporal_cascade_abuse_blocks_active left out of /metrics' }),
+  );
 
   constructor(private options: WebhookReceiverOptions) {
     super();
@@ -76,6 +93,7 @@ export class WebhookReceiver extends HttpService {
 
   override async close(): Promise<void> {
     clearInterval(this.expiry);
+    this.storeErrors.flush();
     await super.close();
   }
 
@@ -164,7 +182,9 @@ export class WebhookReceiver extends HttpService {
       return reply(401, { error: 'unauthorized' });
     }
     if (/text\/plain|openmetrics/.test(req.headers.accept ?? '')) {
-      return { status: 200, body: {}, text: this.metricsRegistry.render() };
+      // Read first: a failed read counts on the registry in this very scrape.
+      const blocks = await this.blocksGauge();
+      return { status: 200, body: {}, text: this.metricsRegistry.render() + blocks };
     }
     const stats = await this.options.receipts?.stats();
     return {
@@ -174,6 +194,42 @@ export class WebhookReceiver extends HttpService {
         ...(stats ? { index: stats } : {}),
       },
     };
+  }
+
+  /** The blocks gauge from the limit store, cached; empty (never a failed scrape) when the store cannot answer. */
+  private blocksGauge(): Promise<string> {
+    const store = this.options.limitStore;
+    if (!store) return Promise.resolve('');
+    const now = Date.now();
+    if (!this.blocksRead || now - this.blocksRead.at >= (this.options.limitStoreCacheMs ?? 10_000)) {
+      this.blocksRead = { at: now, text: this.readBlocks(store) };
+    }
+    return this.blocksRead.text;
+  }
+
+  private async readBlocks(store: Pick<LimitStore, 'activeBlocks'>): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const active = await Promise.race([
+        store.activeBlocks(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${STORE_READ_TIMEOUT_MS} ms`)),
+            STORE_READ_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      return renderGauge(
+        METRICS.abuseBlocks,
+        active.map((b) => ({ labels: { scope: b.scope, mode: b.mode }, value: b.count })),
+      );
+    } catch (err) {
+      this.metricsRegistry.add(METRICS.receiverStoreErrors, { store: 'limits' });
+      this.storeErrors.add('limit_store_unavailable', (err as Error).message);
+      return '';
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private count(provider: string, outcome: string, status?: DeliveryStatus): void {

@@ -9,7 +9,15 @@ export { CASCADE_WORKFLOWS_PATH } from './workflows-entry';
 export { loadConfig, ConfigError, CONFIG_ENV_KEYS, DEFAULT_TASK_QUEUE, type CascadeConfig } from '../config';
 export { connectionAuth } from '../temporal-connection';
 export { createActivities, type ActivityDeps } from '../activities';
-export { LimitStore, openLimitStore, MemoryLimitBackend, type LimitBackend } from '../limits';
+export {
+  LimitStore,
+  openLimitStore,
+  loadLimitPolicy,
+  parseLimitPolicy,
+  MemoryLimitBackend,
+  type LimitBackend,
+  type ActiveBlocks,
+} from '../limits';
 export { OtpCodes, sealOtpCode } from '../otp/codes';
 export { WebhookReceiver, type WebhookReceiverOptions } from '../webhooks/receiver';
 export { METRICS, CASCADE_HISTOGRAM_BUCKETS, type MetricDefinition } from '../metrics/catalog';

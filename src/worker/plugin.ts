@@ -12,7 +12,7 @@ import { ProviderHealth } from '../health/health';
 import { lazyHealthStore, openHealthStore } from '../health/open';
 import { type HealthPolicy } from '../health/policy';
 import { OtpCodes } from '../otp/codes';
-import { openLimitStore } from '../limits/open';
+import { openLimitStore, sharedLimitStoreUrl } from '../limits/open';
 import { type LimitStore } from '../limits/store';
 import { openReceiptIndex } from '../receipts/open';
 import { type ReceiptIndex } from '../receipts/types';
@@ -232,12 +232,10 @@ export function createCascadePlugin(options: CascadePluginOptions = {}): Cascade
 }
 
 /**
- * Where the limits count when no store is handed in: the receipt index's database when there is
- * one to share (CASCADE_RECEIPT_INDEX set, or the receiver configured), so every worker counts in
- * one place; otherwise this process's memory — a worker with no database configured (and no
- * SQLite driver installed) still admits OTP flows, counting on its own.
+ * Where the limits count when no store is handed in (see sharedLimitStoreUrl); without a database
+ * to share, this process's memory — a worker with no database configured (and no SQLite driver
+ * installed) still admits OTP flows, counting on its own.
  */
 function limitStoreUrl(config: CascadeConfig): string {
-  const { publicUrl, smsbatToken, receiptIndex } = config.webhooks;
-  return config.providerHealth.shared || (publicUrl && smsbatToken) ? receiptIndex : 'memory:';
+  return sharedLimitStoreUrl(config) ?? 'memory:';
 }

@@ -203,6 +203,40 @@ function describeLimitStoreContract(name: string, database: () => Promise<Open>)
       expect(await s.list()).toEqual([]);
     });
 
+    test('preview answers what the next start to a prefix would get, under its own policy, counting nothing', async () => {
+      const tight = await store({ ...DEFAULT_LIMITS, perPrefixHour: 3, perCountryHour: 5 });
+      for (let i = 0; i < 3; i++) expect((await tight.admit(subject('+38067'))).allowed).toBe(true);
+      // Another process on the same database, with the default policy.
+      expect(await (await store()).preview('+38067')).toEqual({ allowed: true });
+      const judged = await tight.preview('+38067');
+      expect(judged).toMatchObject({
+        allowed: false,
+        scope: 'prefix',
+        reason: 'more than 3 codes to this prefix in an hour',
+      });
+      expect(await tight.admit(subject('+38067'))).toEqual(judged);
+      for (let i = 0; i < 2; i++) expect((await tight.admit(subject('+38050'))).allowed).toBe(true);
+      expect(await tight.preview('+38063')).toMatchObject({ allowed: false, scope: 'country' });
+      expect((await tight.status('+38067')).recentFlows).toBe(3);
+      expect((await tight.status('+38063')).recentFlows).toBe(0);
+    });
+
+    test('activeBlocks counts the blocks in force by scope and mode, 0 when none', async () => {
+      const s = await store();
+      const zero = [
+        { scope: 'prefix', mode: 'enforce', count: 0 },
+        { scope: 'prefix', mode: 'monitor', count: 0 },
+      ];
+      expect(await s.activeBlocks()).toEqual(zero);
+      await s.block('+38050', 'ops', 'fraud report');
+      await s.block('+38063', 'ops', 'fraud report', 10 * MINUTE);
+      expect(await s.activeBlocks()).toContainEqual({ scope: 'prefix', mode: 'enforce', count: 2 });
+      clock += 11 * MINUTE;
+      expect(await s.activeBlocks()).toContainEqual({ scope: 'prefix', mode: 'enforce', count: 1 });
+      await s.unblock('+38050', 'ops');
+      expect(await s.activeBlocks()).toEqual(zero);
+    });
+
     test('monitor mode refuses nothing and says what it would have refused', async () => {
       const s = await store({ ...DEFAULT_LIMITS, mode: 'monitor' });
       const verdicts = [];

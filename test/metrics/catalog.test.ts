@@ -45,7 +45,7 @@ describe('the metrics catalog', () => {
   test('no label can carry a phone number, an address, a code or an id', () => {
     // Each label's values come from a fixed set (`code` is the HTTP status; `country_code` the calling code).
     const bounded = ['provider', 'route', 'result', 'outcome', 'from', 'to', 'path', 'state', 'currency'];
-    bounded.push('country_code', 'scope', 'reason', 'code');
+    bounded.push('country_code', 'scope', 'reason', 'code', 'mode', 'store');
     expect(catalog.flatMap((m) => m.labels).filter((l) => !bounded.includes(l))).toEqual([]);
     expect(countryCode({ phone: '+380501234567' })).toBe('380');
     expect(countryCode({ phone: '+12135550100' })).toBe('1');

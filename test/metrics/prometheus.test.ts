@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse } from 'yaml';
 import { findPrometheus, findPromtool, startPrometheus, type PrometheusServer } from '../../scripts/prometheus';
+import { openLimitStore } from '../../src/limits/open';
+import { type LimitStore } from '../../src/limits/store';
 import { sealOtpCode } from '../../src/otp/codes';
 import { openReceiptIndex } from '../../src/receipts/open';
 import { type ReceiptIndex } from '../../src/receipts/types';
+import { DEFAULT_LIMITS } from '../../src/shared/limits';
 import { verifyUpdate, resendUpdate } from '../../src/shared/messages';
 import type { OtpInput, Step } from '../../src/shared/schemas';
 import { SIM_CREDENTIALS, startSimulator, type Simulator } from '../../src/sim/server';
@@ -54,6 +57,7 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
   let sim: Simulator;
   let receipts: ReceiptIndex;
   let receiver: WebhookReceiver;
+  let limits: LimitStore;
   let worker: Awaited<ReturnType<typeof startWorkerMain>>;
   let prom: PrometheusServer;
   let dir: string;
@@ -66,6 +70,8 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     dir = mkdtempSync(join(tmpdir(), 'cascade-metrics-'));
     const index = `sqlite:${join(dir, 'receipts.sqlite')}`;
     receipts = await openReceiptIndex(index);
+    // The limit store the worker counts in (the index's file): the receiver reports its blocks.
+    limits = await openLimitStore(index, DEFAULT_LIMITS);
     const metricsToken = randomBytes(16).toString('hex');
     receiver = new WebhookReceiver({
       client: env.client,
@@ -75,6 +81,8 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
       reachApiKey: SIM_CREDENTIALS.reach.apiKey,
       smsbatCurrency: 'UAH',
       metricsToken,
+      limitStore: limits,
+      limitStoreCacheMs: 0,
     });
     await receiver.start(0);
     receiver.setPublicUrl(receiver.url);
@@ -104,6 +112,7 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     await worker?.exited;
     await receiver?.close();
     await receipts?.close();
+    await limits?.close();
     await sim?.close();
     await env?.teardown();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -329,6 +338,12 @@ withPrometheus('metrics, the dashboard and the alert rules, through a real Prome
     const labels = await prom.query(`{__name__=~"temporal_cascade_.+"}`);
     const values = labels.flatMap((s) => Object.values(s.metric));
     expect(values.filter((v) => /\d{7,}|[0-9a-f]{8}-[0-9a-f]{4}/i.test(v) && !v.includes(taskQueue))).toEqual([]);
+
+    // An operator blocks a prefix no one of this run writes to: the gauge, read from the store the
+    // worker counts in, shows it (and the alert on blocked prefixes has data).
+    const blocked = 'sum(temporal_cascade_abuse_blocks_active{scope="prefix", mode="enforce"})';
+    await limits.block('+38099', 'metrics-test', 'seen pumping');
+    expect(await settles({ [blocked]: 1 })).toEqual({ [blocked]: 1 });
 
     // 3. The shipped dashboard and rules, evaluated by the server: every query returns data.
     const exprs = [
