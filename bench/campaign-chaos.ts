@@ -109,12 +109,14 @@ async function main(): Promise<void> {
 
   let worker = await startWorkerMain(env);
   let kills = 0;
+  const killedAt: number[] = [];
   let killing = true;
   const killer = (async () => {
     while (killing) {
       await new Promise((r) => setTimeout(r, killEveryMs * (1 + Math.random())));
       if (!killing) break;
       worker.child.kill('SIGKILL');
+      killedAt.push(Date.now());
       await worker.exited;
       kills++;
       worker = await startWorkerMain(env);
@@ -155,6 +157,15 @@ async function main(): Promise<void> {
   for (const m of sim.messages('smsbat'))
     if (m.trackingKey?.startsWith('cs-')) smsbatSent.set(m.trackingKey, (smsbatSent.get(m.trackingKey) ?? 0) + 1);
   const twice = (sent: Map<string, number>) => [...sent.values()].filter((n) => n > 1).length;
+  // What the provider saw of a message sent twice (requests with their times and answers), with the kills.
+  for (const [to] of [...reachSent].filter(([, n]) => n > 1).slice(0, 5)) {
+    const seen = sim
+      .requests('reach')
+      .filter((r) => r.rawBody.includes(encodeURIComponent(to)) || r.query.get('dest') === to)
+      .map((r) => `${new Date(r.receivedAt).toISOString()} ${r.method} ${r.answeredWith ?? 'no answer'}`);
+    log(`  sent twice: ${to}: ${seen.join('; ')}`);
+  }
+  log(`  kills at: ${killedAt.map((t) => new Date(t).toISOString()).join(' ')}`);
   const settled = (p: BulkProgress) => p.delivered + p.failed + (p.unknown ?? 0);
   /** Messages the provider never received that the campaign accounts for neither as failed nor as unknown. */
   const lost = (notReceived: number, p: BulkProgress) => Math.max(0, notReceived - p.failed - (p.unknown ?? 0));

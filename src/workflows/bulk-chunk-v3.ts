@@ -254,22 +254,25 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
   const until = carry?.until ?? Date.now() + toMs(input.trackFor);
   const pending = () => states.filter((s): s is BulkMessageState => s?.state === 'pending' && !!s.providerMessageId);
   let wait = carry?.wait ?? (receiptsPushed ? BULK_RECEIPT_GRACE_MS : RECEIPT_POLL.firstMs);
-  for (;;) {
+  for (let last = false; !last;) {
     const left = until - Date.now();
-    if (canceled || pending().length === 0 || left <= 0) break;
+    if (canceled || pending().length === 0) break;
     if (historyFull()) return carryOn(until, wait);
     if (receiptsPushed) {
       const woke = await condition(
         () => canceled || pending().length === 0,
         Math.max(RECEIPT_POLL.minMs, Math.min(wait, left)),
       );
-      if (woke || Date.now() >= until) continue;
+      if (woke) continue;
     } else {
       await condition(() => canceled, Math.min(wait, Math.max(RECEIPT_POLL.minMs, left)));
       if (canceled) break;
     }
+    // Tracking ends with one last look-up of whatever is still pending: a receipt lost on its way
+    // (a receiver restarted, a push the provider gave up on) is asked for once before the end.
+    last = Date.now() >= until;
     const group = pending();
-    for (let i = 0; i < group.length && Date.now() < until && !canceled; i += POLL_GROUP) {
+    for (let i = 0; i < group.length && (last || Date.now() < until) && !canceled; i += POLL_GROUP) {
       const part = group.slice(i, i + POLL_GROUP);
       try {
         const found = await checkBulkStatuses({

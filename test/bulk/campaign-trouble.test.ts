@@ -88,6 +88,19 @@ describe('bulkSend when the provider is in trouble', () => {
     expect([...smsbatCopies('ukr').values()]).toEqual([2, 2, 2, 2, 2]);
   }, 120_000);
 
+  test('tracking ends with one last look-up: a message delivered before the end is not left pending', async () => {
+    // Tracking shorter than the first poll's wait: without a look-up at the end, every message would
+    // stay pending although SMSBAT delivered each at once.
+    const final = await run({
+      bulkId: uniqueId('last-look'),
+      step: { channel: 'smsbat', fromName: 'Shop' },
+      messages: campaign('last', phones(9, 5)),
+      trackFor: '1s',
+    });
+    expect(final).toMatchObject({ total: 5, sent: 5, delivered: 5, pending: 0 });
+    expect(t.h.sim.requests('smsbat').filter((r) => r.method === 'GET').length).toBeGreaterThan(0);
+  }, 120_000);
+
   test('Reach: creates whose answer is lost (502 after accepting) are looked up by bulkIdentifier, not created again', async () => {
     const bulkId = uniqueId('reach-lost');
     t.h.sim.setFaults('reach', { acceptThen502Rate: 0.5 });
