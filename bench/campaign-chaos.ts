@@ -166,6 +166,34 @@ async function main(): Promise<void> {
     log(`  sent twice: ${to}: ${seen.join('; ')}`);
   }
   log(`  kills at: ${killedAt.map((t) => new Date(t).toISOString()).join(' ')}`);
+  if (process.env.CAMPAIGN_CHAOS_DEBUG && twice(reachSent) > 0) {
+    // Every run of the Reach campaign's workflows, with its activities: what sent a message twice.
+    const lines: string[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId STARTS_WITH "bulk:${reachId}"` })) {
+      lines.push(`== ${w.workflowId} ${w.runId} ${w.type} ${w.status.name}`);
+      const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+      for (const e of history.events ?? []) {
+        const type = String(e.eventType);
+        if ([5, 6, 7, 26].includes(Number(e.eventType))) continue; // task bookkeeping, receipts by signal
+        const data = e.userMetadata?.summary?.data;
+        const summary = data ? Buffer.from(data).toString() : '';
+        const failure =
+          e.activityTaskFailedEventAttributes?.failure?.message ??
+          e.activityTaskTimedOutEventAttributes?.failure?.message ??
+          e.workflowTaskFailedEventAttributes?.failure?.message ??
+          '';
+        const attempt = e.activityTaskStartedEventAttributes?.attempt ?? '';
+        const at = e.eventTime;
+        const t = at?.seconds
+          ? new Date(Number(at.seconds) * 1000 + Math.round((at.nanos ?? 0) / 1e6)).toISOString()
+          : '';
+        lines.push(`${e.eventId} ${t} ${type} ${summary} ${attempt} ${failure}`);
+      }
+    }
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results', 'campaign-chaos-reach-history.txt'), lines.join('\n'));
+    log(`  Reach campaign histories: bench/results/campaign-chaos-reach-history.txt`);
+  }
   const settled = (p: BulkProgress) => p.delivered + p.failed + (p.unknown ?? 0);
   /** Messages the provider never received that the campaign accounts for neither as failed nor as unknown. */
   const lost = (notReceived: number, p: BulkProgress) => Math.max(0, notReceived - p.failed - (p.unknown ?? 0));

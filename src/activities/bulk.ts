@@ -91,6 +91,7 @@ export function createBulkActivities(deps: ActivityDeps) {
             attempt: Math.max(attempt, input.pass ?? 1),
             owner: ctx.info.workflowExecution!.workflowId,
             firstSlot,
+            signal: ctx.cancellationSignal,
           })
         : [];
       const states = results.map((r, i) => stateOfV3(messages[i], r, channel, input.resendUnknown === true));

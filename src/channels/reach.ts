@@ -59,14 +59,16 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
     attempt,
     owner,
     firstSlot,
+    signal,
   }: BatchRequest<ReachStep>): Promise<BatchResult[]> {
     const lookUp = async (m: BatchRequest['messages'][number]) =>
       (await this.client.list({ bulkIdentifier: bulkId, dest: m.phone }, { maxPages: 5 })).find(
         (e) => e.body === m.text,
       );
     return mapLimit(messages, BATCH_CONCURRENCY, async (m, i): Promise<BatchResult> => {
-      const create = async () =>
-        (
+      const create = async () => {
+        signal?.throwIfAborted();
+        return (
           await this.client.create({
             dest: m.phone,
             src: step.src,
@@ -76,6 +78,7 @@ export class ReachChannel implements ChannelAdapter<ReachStep> {
             maxPrice: step.maxPrice,
           })
         ).messageId;
+      };
       try {
         if (attempt > 1) {
           const adopted = await lookUp(m);

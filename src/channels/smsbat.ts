@@ -35,7 +35,7 @@ export class SmsbatChannel implements ChannelAdapter<SmsbatStep> {
     return { providerMessageId: messageId, initial: accepted(messageId) };
   }
 
-  async sendBatch({ step, messages }: BatchRequest<SmsbatStep>): Promise<BatchResult[]> {
+  async sendBatch({ step, messages, signal }: BatchRequest<SmsbatStep>): Promise<BatchResult[]> {
     const results = await this.client.sendBulk(
       messages.map((m) => ({
         id: m.id,
@@ -45,7 +45,7 @@ export class SmsbatChannel implements ChannelAdapter<SmsbatStep> {
         text: step.messageType === 'flashcall' ? undefined : m.text,
         surveyOptions: step.surveyOptions,
       })),
-      { route: step.route, batchSize: messages.length },
+      { route: step.route, batchSize: messages.length, signal },
     );
     return results.map((r) => (r.ok ? { ok: true, providerMessageId: r.messageId } : { ok: false, error: r.error }));
   }

@@ -46,6 +46,11 @@ export interface BatchRequest<S extends Step = Step> {
   /** The bulk chunk that owns the messages, and the first message's slot in it (for callback URLs). */
   owner: string;
   firstSlot: number;
+  /**
+   * Aborted when this attempt no longer counts (its heartbeat timed out and another attempt took
+   * over): no request starts after it, so the two never send the same message side by side.
+   */
+  signal?: AbortSignal;
 }
 
 export type BatchResult = { ok: true; providerMessageId: string } | { ok: false; error: ProviderError };

@@ -126,7 +126,10 @@ export function bulkSendOptions(messages: number): ActivityOptions {
   return {
     startToCloseTimeout: 60_000 + messages * 100,
     heartbeatTimeout: '20s',
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+    // A retry waits long enough for an attempt that only lagged (its heartbeat late, not its worker
+    // dead) to hear at its next heartbeat that it was superseded and stop sending; the retry then
+    // looks up what it sent.
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
   };
 }
 

@@ -122,7 +122,7 @@ export class SmsbatClient {
    */
   async sendBulk(
     messages: SmsbatMessage[],
-    options: { route?: SmsbatRoute; batchSize?: number; concurrency?: number } = {},
+    options: { route?: SmsbatRoute; batchSize?: number; concurrency?: number; signal?: AbortSignal } = {},
   ): Promise<SmsbatBulkResult[]> {
     const headers = this.sendHeaders();
     const results = new Array<SmsbatBulkResult>(messages.length);
@@ -146,13 +146,29 @@ export class SmsbatClient {
 
     await forEachLimited(batches, options.concurrency ?? DEFAULT_CONCURRENCY, async (batch) => {
       let deferred: Queued[][] = [];
-      await this.postIsolating(batch, options.route, headers, results, { extra: MAX_ISOLATION_REQUESTS }, deferred);
+      await this.postIsolating(
+        batch,
+        options.route,
+        headers,
+        results,
+        { extra: MAX_ISOLATION_REQUESTS },
+        deferred,
+        options.signal,
+      );
       // Each round isolates at least one refused message of every part (a budget covers 2⌈log₂ 1000⌉).
       while (deferred.length > 0) {
         const again = deferred;
         deferred = [];
         for (const part of again) {
-          await this.postIsolating(part, options.route, headers, results, { extra: MAX_ISOLATION_REQUESTS }, deferred);
+          await this.postIsolating(
+            part,
+            options.route,
+            headers,
+            results,
+            { extra: MAX_ISOLATION_REQUESTS },
+            deferred,
+            options.signal,
+          );
         }
       }
     });
@@ -167,7 +183,10 @@ export class SmsbatClient {
     results: SmsbatBulkResult[],
     budget: { extra: number },
     deferred: Queued[][],
+    signal?: AbortSignal,
   ): Promise<void> {
+    // No request after the caller gave up on this send (a superseded attempt).
+    signal?.throwIfAborted();
     let answers: SmsbatSendAnswer[];
     try {
       answers = await this.post(
@@ -187,8 +206,8 @@ export class SmsbatClient {
       }
       budget.extra -= 2;
       const half = Math.ceil(batch.length / 2);
-      await this.postIsolating(batch.slice(0, half), route, headers, results, budget, deferred);
-      await this.postIsolating(batch.slice(half), route, headers, results, budget, deferred);
+      await this.postIsolating(batch.slice(0, half), route, headers, results, budget, deferred, signal);
+      await this.postIsolating(batch.slice(half), route, headers, results, budget, deferred, signal);
       return;
     }
     const messageIds = new Map(
