@@ -24,7 +24,7 @@ import { type BulkMessageState, type BulkProgress, type BulkReceipt } from '../s
 import type { BulkChunkInput } from './bulk-chunk';
 
 export type { ChunkCarry } from './bulk-signals';
-import { chunkCarryQuery, chunkProgressSignal, PROVIDER_UNAVAILABLE } from './bulk-signals';
+import { chunkCarryQuery, chunkProgressSignal, chunkSentSignal, PROVIDER_UNAVAILABLE } from './bulk-signals';
 import { CampaignTally } from './metrics';
 import {
   BULK_BATCHES_IN_FLIGHT,
@@ -250,6 +250,19 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
     if (failure !== undefined) throw failure;
     await report();
   }
+  /**
+   * Tells the campaign, once a run, that receipts are still missing after the first wait: it starts
+   * its next chunk instead of waiting out `trackFor` for a few lost receipts (the campaign ignores
+   * a second telling).
+   */
+  let toldSent = false;
+  const tellSent = async () => {
+    if (toldSent || canceled) return;
+    toldSent = true;
+    await getExternalWorkflowHandle(parent.workflowId)
+      .signal(chunkSentSignal, workflowInfo().workflowId)
+      .catch(() => undefined);
+  };
 
   const until = carry?.until ?? Date.now() + toMs(input.trackFor);
   const pending = () => states.filter((s): s is BulkMessageState => s?.state === 'pending' && !!s.providerMessageId);
@@ -268,6 +281,7 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
       await condition(() => canceled, Math.min(wait, Math.max(RECEIPT_POLL.minMs, left)));
       if (canceled) break;
     }
+    await tellSent();
     // Tracking ends with one last look-up of whatever is still pending: a receipt lost on its way
     // (a receiver restarted, a push the provider gave up on) is asked for once before the end.
     last = Date.now() >= until;

@@ -18,7 +18,7 @@ import { resolveParams } from './input';
 import { type BulkProgress } from '../shared/types';
 import { bulkChunk } from './bulk-chunk';
 import { type ChunkCarry } from './bulk-chunk-v3';
-import { BULK_V3_PATCH, bulkResumeStateQuery, chunkProgressSignal } from './bulk-signals';
+import { BULK_V3_PATCH, bulkResumeStateQuery, chunkProgressSignal, chunkSentSignal } from './bulk-signals';
 import { BULK_CHUNK_SIZE, BULK_CHUNKS_PER_RUN, BULK_READ } from './policies';
 import { showDetails, showStatus } from './visibility';
 
@@ -176,20 +176,37 @@ async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<Bulk
   let paused = carry?.paused ?? false;
   let canceled = false;
   let resumeChunk = carry?.chunk;
-  let running: { id: string; handle?: ChildWorkflowHandle<typeof bulkChunk>; progress?: BulkProgress } | undefined;
+  type Chunk = { id: string; handle?: ChildWorkflowHandle<typeof bulkChunk>; progress?: BulkProgress; sent?: boolean };
+  /** The chunk sending now. */
+  let running: Chunk | undefined;
+  /** Chunks that sent everything and wait for receipts (up to `trackFor`) while later chunks send. */
+  const tracking = new Map<string, Chunk>();
+  let trackingFailure: unknown;
+  const add = (result: BulkProgress) => {
+    done.sent += result.sent;
+    done.delivered += result.delivered;
+    done.failed += result.failed;
+    done.pending += result.pending;
+    done.unknown += result.unknown ?? 0;
+    if (result.invalid) done.invalid = (done.invalid ?? 0) + result.invalid;
+  };
 
   const progress = (): BulkProgress => {
-    const live = running?.progress;
-    const unknown = done.unknown + (live?.unknown ?? 0);
-    const reason = live?.pausedReason;
+    const live = [running, ...tracking.values()].flatMap((c) => (c?.progress ? [c.progress] : []));
+    const sum = (k: 'sent' | 'delivered' | 'failed' | 'pending' | 'unknown' | 'invalid') =>
+      live.reduce((n, c) => n + (c[k] ?? 0), 0);
+    const unknown = done.unknown + sum('unknown');
+    const invalid = (done.invalid ?? 0) + sum('invalid');
+    const current = running?.progress;
+    const reason = current?.pausedReason;
     return {
       total: total!,
-      sent: done.sent + (live?.sent ?? 0),
-      delivered: done.delivered + (live?.delivered ?? 0),
-      failed: done.failed + (live?.failed ?? 0),
-      pending: done.pending + (live?.pending ?? 0),
-      queued: total! - cursor - (live ? live.total - live.queued : 0),
-      ...(done.invalid || live?.invalid ? { invalid: (done.invalid ?? 0) + (live?.invalid ?? 0) } : {}),
+      sent: done.sent + sum('sent'),
+      delivered: done.delivered + sum('delivered'),
+      failed: done.failed + sum('failed'),
+      pending: done.pending + sum('pending'),
+      queued: total! - cursor - (current ? current.total - current.queued : 0),
+      ...(invalid > 0 ? { invalid } : {}),
       ...(unknown > 0 ? { unknown } : {}),
       paused: paused || reason !== undefined,
       ...(reason ? { pausedReason: reason } : {}),
@@ -208,7 +225,12 @@ async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<Bulk
     runningChunk: running?.id,
     params: p,
   }));
+  setHandler(chunkSentSignal, (id) => {
+    if (running?.id === id) running.sent = true;
+  });
   setHandler(chunkProgressSignal, (id, counts) => {
+    const aside = tracking.get(id);
+    if (aside) aside.progress = counts;
     if (running?.id !== id) return;
     const was = running.progress?.pausedReason;
     running.progress = counts;
@@ -228,11 +250,15 @@ async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<Bulk
   setHandler(cancelSignal, async () => {
     canceled = true;
     await toChild(cancelSignal);
+    for (const c of tracking.values()) await c.handle?.signal(cancelSignal).catch(() => undefined);
   });
 
   for (let chunks = 0; cursor < total && !canceled; chunks++) {
+    if (trackingFailure !== undefined) throw trackingFailure;
     if (chunks >= BULK_CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await condition(() => running === undefined);
+      // The children report to this workflow id: the next run starts once they all ended.
+      await condition(() => running === undefined && tracking.size === 0);
+      if (trackingFailure !== undefined) throw trackingFailure;
       return continueAsNew<typeof bulkSend>(input, { cursor, total, done, paused, params: p, sha256 });
     }
     await condition(() => !paused || canceled);
@@ -264,21 +290,37 @@ async function bulkSendV3(input: BulkSendInput, carry?: BulkCarry): Promise<Bulk
       staticSummary: `${p.bulkId}: messages ${cursor + 1}–${cursor + count}`,
     });
     resumeChunk = undefined;
-    running.handle = handle;
+    const chunk = running;
+    chunk.handle = handle;
     // Signals that arrived while the chunk was being started reach it now that it exists.
     if (canceled) await handle.signal(cancelSignal).catch(() => undefined);
     else if (paused !== startedPaused) await handle.signal(paused ? pauseSignal : resumeSignal).catch(() => undefined);
-    const result = await handle.result();
-    done.sent += result.sent;
-    done.delivered += result.delivered;
-    done.failed += result.failed;
-    done.pending += result.pending;
-    done.unknown += result.unknown ?? 0;
-    if (result.invalid) done.invalid = (done.invalid ?? 0) + result.invalid;
-    cursor += count - result.queued;
+    let result: BulkProgress | undefined;
+    let failed: { err: unknown } | undefined;
+    const ended = handle.result().then(
+      (r) => void (result = r),
+      (err: unknown) => void (failed = { err }),
+    );
+    await condition(() => result !== undefined || failed !== undefined || chunk.sent === true);
+    if (failed) throw failed.err;
     running = undefined;
-    if (result.canceled) canceled = true;
+    if (result) {
+      add(result);
+      cursor += count - result.queued;
+      if (result.canceled) canceled = true;
+      continue;
+    }
+    // Every message of the chunk is with the provider: its receipts come in while the next sends.
+    cursor += count;
+    tracking.set(chunk.id, chunk);
+    void ended.then(() => {
+      tracking.delete(chunk.id);
+      if (failed) trackingFailure ??= failed.err;
+      else add(result!);
+    });
   }
+  await condition(() => tracking.size === 0);
+  if (trackingFailure !== undefined) throw trackingFailure;
   if (cursor > total) throw ApplicationFailure.nonRetryable('bulk cursor ran past the end');
   const final = progress();
   showStatus(canceled ? 'canceled' : 'completed');

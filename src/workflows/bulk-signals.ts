@@ -7,6 +7,12 @@ import { type BulkMessageState, type BulkProgress } from '../shared/types';
 export const chunkProgressSignal = defineSignal<[string, BulkProgress]>('chunkProgress');
 
 /**
+ * Internal (0.3): a chunk has handed every message to the provider and only tracks receipts now
+ * (child workflow id): the campaign starts its next chunk instead of waiting out `trackFor`.
+ */
+export const chunkSentSignal = defineSignal<[string]>('chunkSent');
+
+/**
  * Campaign workflows' changes since 0.3.0 (ambiguous sends, retry passes, pause on failure, pinned
  * files): the release's one patch, so a campaign records one marker.
  */

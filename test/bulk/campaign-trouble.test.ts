@@ -204,6 +204,50 @@ describe('bulkSend when the provider is in trouble', () => {
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
   }, 120_000);
 
+  test('a chunk waiting for its last receipts does not hold up the next chunk; cancel reaches both', async () => {
+    const bulkId = uniqueId('overlap');
+    const dir = mkdtempSync(join(tmpdir(), 'overlap-'));
+    const file = join(dir, 'campaign.csv');
+    // Two chunks (5 000 + 1); one message of the first never gets a final status.
+    const rows = Array.from(
+      { length: 5001 },
+      (_, i) => `ov-${i},+38067${String(3_000_001 + i * 10).slice(-7)},Sale ${i}`,
+    );
+    writeFileSync(file, `id,phone,text\n${rows.join('\n')}\n`);
+    t.h.sim.script({ provider: 'smsbat', recipient: '+380673000001', outcome: { kind: 'pending' } });
+    const handle = await t.env.client.workflow.start(bulkSend, {
+      taskQueue: t.h.taskQueue,
+      workflowId: `bulk:${bulkId}`,
+      args: [
+        {
+          bulkId,
+          step: { channel: 'smsbat', fromName: 'Shop' },
+          file: { path: file },
+          ratePerSecond: 10_000,
+          trackFor: '10m',
+        },
+      ],
+    });
+    const first = t.env.client.workflow.getHandle(`bulk:${bulkId}:chunk:0`);
+    // The second chunk's message goes out while the first still tracks (10 minutes at most).
+    while (!smsbatCopies('ov').has('ov-5000')) {
+      const { status } = await first.describe().catch(() => ({ status: { name: 'NOT_STARTED' } }));
+      expect(['NOT_STARTED', 'RUNNING']).toContain(status.name);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await first.describe()).status.name).toBe('RUNNING');
+    const p = await handle.query(progressQuery);
+    expect(p).toMatchObject({ total: 5001, queued: 0 });
+    expect(p.sent).toBe(5001);
+    expect(p.pending).toBeGreaterThanOrEqual(1);
+
+    await handle.signal(cancelSignal);
+    const final = await handle.result();
+    expect(final).toMatchObject({ total: 5001, sent: 5001, canceled: true });
+    expect((await first.describe()).status.name).not.toBe('RUNNING');
+    expect(smsbatCopies('ov').size).toBe(5001);
+  }, 300_000);
+
   // Item 6: whichever order they arrive in, a pause or cancel reaches the chunk.
   test('cancel and pause racing the start of a chunk are never lost', async () => {
     const runs = Array.from({ length: 6 }, async (_, k) => {
