@@ -95,11 +95,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // The DEFAULT abuse limits, counted where a worker counts them by default: the receipt index's database.
     const limitStore = await openLimitStore(indexUrl, DEFAULT_LIMITS);
     stops.push(() => limitStore.close());
+    // Receipts count for provider health, as the shipped receiver (`npm run webhooks`) counts them:
+    // the workers' health then sees each pushed send answered, not a provider gone silent.
+    const receiverHealth = new ProviderHealth(await openHealthStore(indexUrl));
+    stops.push(() => receiverHealth.close());
+    /**
+     * A scenario that breaks a provider on purpose (every SMSBAT receipt failed, receipts withheld)
+     * rightly opens its breaker; an operator hands it back before the next scenario, which would
+     * otherwise measure flows skipping SMSBAT.
+     */
+    const handBack = async () => {
+      for (const key of ['smsbat', 'reach']) await receiverHealth.force(key, 'auto', 'bench');
+    };
     const receiver = await new WebhookReceiver({
       client,
       publicUrl,
       smsbatToken: TOKEN,
       receipts,
+      health: receiverHealth,
       reachApiKey: SIM_CREDENTIALS.reach.apiKey,
       log: (entry) => {
         if (entry.route === '/webhooks/smsbat') lastSmsbatReceiptAt = Date.now();
@@ -250,6 +263,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         historyEventsPerFlow: events / sample.length,
         workflowsPerFlow: workflowsStarted / n,
       };
+      if (scenario === 2) await handBack();
     }
 
     // 5. OTP: start → code sent → verify approved, one country over four operator prefixes (distinct
@@ -436,12 +450,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         flowsDelivered: settled.filter((r) => r.status === 'delivered').length,
         flowsWaiting: waiting,
       };
-      // The burst withheld receipts for longer than the silent rule's 30 s on purpose, so provider
-      // health rightly opened SMSBAT's breaker; an operator hands it back before the next scenarios,
-      // which would otherwise measure flows skipping SMSBAT.
-      const health = new ProviderHealth(await openHealthStore(indexUrl));
-      for (const key of ['smsbat', 'reach']) await health.force(key, 'auto', 'bench');
-      await health.close();
+      // The burst withheld receipts for longer than the silent rule's 30 s on purpose.
+      await handBack();
     }
 
     // 6. In flight (--full): a separate worker process, so its RSS is its own.
