@@ -103,7 +103,11 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
     const operator = healths[0];
     const cascade = (queue: string) => new CascadeClient({ client, taskQueue: queue, limits: false });
     let n = 0;
-    const phone = () => `+38067${String(1_000_000 + (n++ % 8_000_000)).padStart(7, '0')}`;
+    // Numbers ending in 400 are the simulator's refused recipients: a flow to one fails on every provider.
+    const phone = (): string => {
+      const to = `+38067${String(1_000_000 + (n++ % 8_000_000)).padStart(7, '0')}`;
+      return to.endsWith('400') ? phone() : to;
+    };
 
     interface Run {
       ms: number;
@@ -183,6 +187,11 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
       // A wave once the flows the outage caught have moved on: the same load as the healthy wave,
       // so its ratio is the routing's own cost (the wave above shares the box with the first wave).
       const steady = await wave(options.flows);
+      // Every flow should end delivered (Reach is healthy): say how any other ended.
+      for (const r of [...before, ...after, ...steady].filter((x) => x.result.status !== 'delivered'))
+        log(
+          `  not delivered: ${r.result.status}; ${r.result.attempts.map((a) => `${a.channel} ${a.status}${a.error ? ` (${a.error.type}: ${a.error.message})` : ''}`).join(', ')}`,
+        );
       sections[`health: ${name}`] = {
         detectedAfterS: detectedS,
         firstWaveP50S: p50(before),
