@@ -142,7 +142,13 @@ async function main(): Promise<void> {
       const sent = sim.messages(provider).filter((m) => m.recipient === phone(i));
       for (let n = 1; n < sent.length; n++) {
         duplicates++;
-        if (!killedDuring(sent[n - 1].acceptedAt)) duplicatesWithoutKill++;
+        if (killedDuring(sent[n - 1].acceptedAt)) continue;
+        duplicatesWithoutKill++;
+        const first = sent[n - 1].acceptedAt;
+        const nextKill = killedAt.find((k) => k >= first);
+        log(
+          `  sent twice without a kill within ${KILL_WINDOW_MS} ms: flow ${i}, ${provider}, again after ${sent[n].acceptedAt - first} ms, next kill ${nextKill === undefined ? 'none' : `${nextKill - first} ms after the first`}`,
+        );
       }
     }
     if (i % 20 === 0) {

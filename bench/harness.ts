@@ -105,7 +105,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
      * otherwise measure flows skipping SMSBAT.
      */
     const handBack = async () => {
-      for (const key of ['smsbat', 'reach']) await receiverHealth.force(key, 'auto', 'bench');
+      // Every breaker it opened: the provider's, its routes' and its countries'.
+      for (const { key, state } of await receiverHealth.status())
+        if (state !== 'closed') await receiverHealth.force(key, 'auto', 'bench');
     };
     const receiver = await new WebhookReceiver({
       client,

@@ -38,7 +38,7 @@ export class ReceiptDelivery {
   private readonly sending = new Map<string, Promise<Forwarded>>();
   private readonly batches = new Map<string, Batch>();
 
-  /** `observe`: called once per settled receipt this receiver forwards to its flow (provider health). */
+  /** `observe`: called once per receipt this receiver forwards to its flow, or finds its flow ended (provider health). */
   constructor(
     private readonly client: Client,
     private readonly observe?: (status: DeliveryStatus) => void,
@@ -63,14 +63,16 @@ export class ReceiptDelivery {
     let result: Forwarded | undefined;
     try {
       result = await sent;
-      if (result === 'forwarded') {
+      // A receipt for a flow that already ended (an OTP verified before its receipt came) still
+      // says the provider delivered: health that missed it would call a fast conversion silence.
+      if (result === 'forwarded' || result === 'closed') {
         this.remember(key);
         this.observe?.(status);
       }
       return result;
     } finally {
       this.sending.delete(key);
-      if (result !== 'forwarded') this.count(message, -1);
+      if (result !== 'forwarded' && result !== 'closed') this.count(message, -1);
     }
   }
 

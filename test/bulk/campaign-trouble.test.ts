@@ -229,23 +229,29 @@ describe('bulkSend when the provider is in trouble', () => {
       ],
     });
     const first = t.env.client.workflow.getHandle(`bulk:${bulkId}:chunk:0`);
-    // The second chunk's message goes out while the first still tracks (10 minutes at most).
-    while (!smsbatCopies('ov').has('ov-5000')) {
-      const { status } = await first.describe().catch(() => ({ status: { name: 'NOT_STARTED' } }));
-      expect(['NOT_STARTED', 'RUNNING']).toContain(status.name);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect((await first.describe()).status.name).toBe('RUNNING');
-    const p = await handle.query(progressQuery);
-    expect(p).toMatchObject({ total: 5001, queued: 0 });
-    expect(p.sent).toBe(5001);
-    expect(p.pending).toBeGreaterThanOrEqual(1);
+    try {
+      // The second chunk's message goes out while the first still tracks (10 minutes at most).
+      while (!smsbatCopies('ov').has('ov-5000')) {
+        const { status } = await first.describe().catch(() => ({ status: { name: 'NOT_STARTED' } }));
+        expect(['NOT_STARTED', 'RUNNING']).toContain(status.name);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await first.describe()).status.name).toBe('RUNNING');
+      const p = await handle.query(progressQuery);
+      expect(p).toMatchObject({ total: 5001, queued: 0 });
+      expect(p.sent).toBe(5001);
+      expect(p.pending).toBeGreaterThanOrEqual(1);
 
-    await handle.signal(cancelSignal);
-    const final = await handle.result();
-    expect(final).toMatchObject({ total: 5001, sent: 5001, canceled: true });
-    expect((await first.describe()).status.name).not.toBe('RUNNING');
-    expect(smsbatCopies('ov').size).toBe(5001);
+      await handle.signal(cancelSignal);
+      const final = await handle.result();
+      expect(final).toMatchObject({ total: 5001, sent: 5001, canceled: true });
+      expect((await first.describe()).status.name).not.toBe('RUNNING');
+      expect(smsbatCopies('ov').size).toBe(5001);
+    } finally {
+      // A failed expectation must not leave the campaign tracking for 10 minutes under jest's teardown.
+      await handle.terminate('test over').catch(() => undefined);
+      await first.terminate('test over').catch(() => undefined);
+    }
   }, 300_000);
 
   // Item 6: whichever order they arrive in, a pause or cancel reaches the chunk.

@@ -7,6 +7,7 @@ import { MemoryHealthData } from '../../src/health/memory';
 import { type HealthPolicy } from '../../src/health/policy';
 import { openReceiptIndex } from '../../src/receipts/open';
 import { type ReceiptIndex } from '../../src/receipts/types';
+import { statusQuery } from '../../src/shared/messages';
 import { type DeliveryResult } from '../../src/shared/types';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { freePort } from '../../src/testing/dev-server';
@@ -215,6 +216,25 @@ describe('routing by provider health', () => {
     const smsbat = (await w.health.status()).find((s) => s.key === 'smsbat');
     expect(smsbat?.recent.receipts).toBeGreaterThanOrEqual(1);
     expect(smsbat?.recent.pushedSends).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a receipt whose flow already ended still counts: a code verified before its receipt is not silence', async () => {
+    const taskQueue = `health-${randomUUID()}`;
+    const w = await startWorker(taskQueue);
+    const phone = uniquePhone();
+    sim.script({ provider: 'smsbat', recipient: phone, outcome: { kind: 'pending' } });
+    const handle = await start(taskQueue, phone, ['smsbat']);
+    await waitFor(async () => (await handle.query(statusQuery)).phase === 'waiting_for_receipt');
+    const receiptsBefore = async () => {
+      await Promise.all(healths.map((h) => h.flush()));
+      return (await w.health.status()).find((s) => s.key === 'smsbat')?.recent.receipts ?? 0;
+    };
+    const before = await receiptsBefore();
+    // The flow ends before its receipt comes, as an OTP flow does once its code is verified.
+    await handle.terminate('ended before its receipt');
+    const [message] = sim.messages('smsbat').filter((m) => m.recipient === phone);
+    expect(sim.settle('smsbat', message.messageId, 'delivered')).toBe(true);
+    await waitFor(async () => (await receiptsBefore()) === before + 1);
   });
 });
 
