@@ -99,6 +99,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     // the workers' health then sees each pushed send answered, not a provider gone silent.
     const receiverHealth = new ProviderHealth(await openHealthStore(indexUrl));
     stops.push(() => receiverHealth.close());
+    // The workers' health reads the same database, as workers given CASCADE_RECEIPT_INDEX do (a
+    // plugin given only a receipt index object keeps health in memory, where no receipt arrives).
+    const workerHealth = new ProviderHealth(await openHealthStore(indexUrl));
+    stops.push(() => workerHealth.close());
     /**
      * A scenario that breaks a provider on purpose (every SMSBAT receipt failed, receipts withheld)
      * rightly opens its breaker; an operator hands it back before the next scenario, which would
@@ -140,7 +144,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const activityStartedAt = new Map<string, number>();
     const { worker, close } = await createCascadeWorker({
       config,
-      plugin: { receiptIndex: receipts, limitStore },
+      plugin: { receiptIndex: receipts, limitStore, health: workerHealth },
       workflowBundle: { code },
       worker: {
         activities: {
@@ -159,7 +163,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const offQueue = `${taskQueue}-limits-off`;
     const off = await createCascadeWorker({
       config,
-      plugin: { receiptIndex: receipts, limits: false },
+      plugin: { receiptIndex: receipts, limits: false, health: workerHealth },
       workflowBundle: { code },
       worker: { taskQueue: offQueue },
     });

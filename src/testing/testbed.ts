@@ -4,6 +4,8 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { CascadeClient } from '../client';
 import { loadConfig, type CascadeConfig } from '../config';
+import { ProviderHealth } from '../health/health';
+import { openHealthStore } from '../health/open';
 import { MemoryLimitBackend } from '../limits/memory';
 import { LimitStore } from '../limits/store';
 import { openReceiptIndex } from '../receipts/open';
@@ -65,6 +67,8 @@ export class CascadeTestbed {
     readonly client: CascadeClient,
     readonly receiver: WebhookReceiver,
     private readonly receipts: ReceiptIndex,
+    /** Provider health as the worker and the receiver share it (`status()`, `force(key, 'open')`). */
+    readonly health: ProviderHealth,
   ) {}
 
   static async start(options: TestbedOptions): Promise<CascadeTestbed> {
@@ -87,12 +91,18 @@ export class CascadeTestbed {
     // production. The index lives in memory: a user's test suite needs no native driver.
     const receipts = await openReceiptIndex('memory:');
     started.push(() => receipts.close());
+    // Provider health in memory too, one for the worker's sends and the receiver's receipts, as a
+    // deployment shares it: a worker that never heard of its receipts would take a healthy provider
+    // for a silent one once ten sends went unanswered for 30 s.
+    const health = new ProviderHealth(await openHealthStore('memory:'));
+    started.push(() => health.close());
     const token = randomBytes(24).toString('hex');
     const receiver = new WebhookReceiver({
       client: options.env.client,
       publicUrl: 'http://127.0.0.1',
       smsbatToken: token,
       receipts,
+      health,
       reachApiKey: SIM_CREDENTIALS.reach.apiKey,
     });
     await receiver.start(0);
@@ -121,6 +131,7 @@ export class CascadeTestbed {
         new CascadePlugin({
           config,
           receiptIndex: receipts,
+          health: config.providerHealth.enabled ? health : false,
           limitStore: new LimitStore(new MemoryLimitBackend(), DEFAULT_LIMITS),
         }),
       ],
@@ -129,7 +140,7 @@ export class CascadeTestbed {
       ...options.worker,
     });
     const client = new CascadeClient({ client: options.env.client, taskQueue, otpSecret: config.otpSecret });
-    const bed = new CascadeTestbed(options.env, sim, config, worker, client, receiver, receipts);
+    const bed = new CascadeTestbed(options.env, sim, config, worker, client, receiver, receipts, health);
     bed.running = worker.run();
     return bed;
   }
@@ -209,6 +220,7 @@ export class CascadeTestbed {
     await this.receiver.close();
     await this.sim.close();
     await this.receipts.close();
+    await this.health.close();
   }
 }
 
