@@ -103,10 +103,10 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
     const operator = healths[0];
     const cascade = (queue: string) => new CascadeClient({ client, taskQueue: queue, limits: false });
     let n = 0;
-    // Numbers ending in 400 are the simulator's refused recipients: a flow to one fails on every provider.
+    // Not the simulator's special numbers (…400 refused, …997–999 withheld or failed on every provider).
     const phone = (): string => {
       const to = `+38067${String(1_000_000 + (n++ % 8_000_000)).padStart(7, '0')}`;
-      return to.endsWith('400') ? phone() : to;
+      return /(400|99[789])$/.test(to) ? phone() : to;
     };
 
     interface Run {
@@ -190,7 +190,7 @@ export async function measureProviderHealth(options: HealthBenchOptions): Promis
       // Every flow should end delivered (Reach is healthy): say how any other ended.
       for (const r of [...before, ...after, ...steady].filter((x) => x.result.status !== 'delivered'))
         log(
-          `  not delivered: ${r.result.status}; ${r.result.attempts.map((a) => `${a.channel} ${a.status}${a.error ? ` (${a.error.type}: ${a.error.message})` : ''}`).join(', ')}`,
+          `  not delivered: the flow to …${r.to.slice(-3)} ended ${r.result.status}; ${r.result.attempts.map((a) => `${a.channel} ${a.status}${a.error ? ` (${a.error.type}: ${a.error.message})` : ''}`).join(', ')}`,
         );
       sections[`health: ${name}`] = {
         detectedAfterS: detectedS,

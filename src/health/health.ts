@@ -19,6 +19,12 @@ export interface ProviderHealthOptions {
   log?: (entry: Record<string, unknown>) => void;
   /** Write counts and re-evaluate every `policy.flushMs` on a timer (default true; tests call flush()). */
   autoFlush?: boolean;
+  /**
+   * Whether a receiver counts its receipts where this health reads them (default true). False for
+   * health no receiver shares (a worker's own memory): pushed sends then expect no receipt, so the
+   * silent rule cannot take receipts that go elsewhere for a provider gone quiet.
+   */
+  hearsReceipts?: boolean;
 }
 
 /** What a send does: go ahead (a probe of a half-open key, perhaps), or skip the step. */
@@ -63,6 +69,7 @@ export class ProviderHealth {
   private flushing?: Promise<void>;
   private lastPrune = 0;
   private readonly counters: HealthMetrics = { stateChanges: {}, skippedSteps: {}, probes: {} };
+  private readonly hearsReceipts: boolean;
 
   constructor(
     readonly store: HealthStore,
@@ -71,6 +78,7 @@ export class ProviderHealth {
     this.policy = resolvePolicy(options.policy);
     this.now = options.now ?? Date.now;
     this.log = options.log ?? ((entry) => console.log(JSON.stringify(entry)));
+    this.hearsReceipts = options.hearsReceipts ?? true;
     if (options.autoFlush ?? true) {
       this.timer = setInterval(() => void this.flush().catch(() => undefined), this.policy.flushMs);
       this.timer.unref();
@@ -91,10 +99,10 @@ export class ProviderHealth {
       } else c.ok++;
     }
     // Receipts name only the provider, so receipts due count on the provider's key.
-    if (outcome === 'ok' && pushed && keys.length > 0) this.counts(keys[0]).expected++;
+    if (outcome === 'ok' && pushed && this.hearsReceipts && keys.length > 0) this.counts(keys[0]).expected++;
   }
 
-  /** A settled receipt, seen once (the receiver's first forward of it, or a receipt a send found parked). */
+  /** A settled receipt, seen once (the receiver's first handling of it, or a receipt a send found parked). */
   receipt(provider: ProviderName, state: DeliveryState): void {
     if (state === 'delivered') this.counts(provider).delivered++;
     else if (state === 'failed') this.counts(provider).failed++;

@@ -67,7 +67,10 @@ export class CascadeTestbed {
     readonly client: CascadeClient,
     readonly receiver: WebhookReceiver,
     private readonly receipts: ReceiptIndex,
-    /** Provider health as the worker and the receiver share it (`status()`, `force(key, 'open')`). */
+    /**
+     * Provider health as the worker and the receiver share it (`status()`, `force(key, 'open')`);
+     * the worker ignores it under `CASCADE_PROVIDER_HEALTH=off`.
+     */
     readonly health: ProviderHealth,
   ) {}
 
@@ -216,11 +219,14 @@ export class CascadeTestbed {
 
   async close(): Promise<void> {
     this.worker.shutdown();
-    await this.running;
-    await this.receiver.close();
-    await this.sim.close();
-    await this.receipts.close();
-    await this.health.close();
+    try {
+      await this.running;
+    } finally {
+      await this.receiver.close();
+      await this.sim.close();
+      await this.receipts.close();
+      await this.health.close();
+    }
   }
 }
 

@@ -26,7 +26,7 @@ export interface WebhookReceiverOptions {
   reachApiKey?: string;
   /** SMSBAT's account currency, for the amounts its webhook carries without one. */
   smsbatCurrency?: string;
-  /** Shared provider health: each settled receipt forwarded to its flow counts there once. */
+  /** Shared provider health: each settled receipt for a flow (open or ended) counts there once. */
   health?: ProviderHealth;
   /** Enables `GET /metrics` for the bearer of this token. */
   metricsToken?: string;

@@ -202,6 +202,8 @@ function defaultHealth(config: CascadeConfig, options: CascadePluginOptions): Pr
     lazyHealthStore(() => openHealthStore(shared ? receiptIndex : 'memory:')),
     {
       policy: options.healthPolicy,
+      // In this process's memory no receiver's receipts arrive: the silent rule has nothing to go on.
+      hearsReceipts: shared,
     },
   );
 }

@@ -176,6 +176,16 @@ function describeHealthContract(name: string, newStore: NewStore): void {
       expect(lines[0]).toMatchObject({ key: 'smsbat', cause: 'silent' });
     });
 
+    it('health no receiver shares expects no receipts: the same overdue sends leave it closed', async () => {
+      const h = await health(await newStore(), { hearsReceipts: false });
+      sends(h, 12, 0, true);
+      await h.flush();
+      clock += h.policy.receiptDueMs + 2 * h.policy.bucketMs;
+      await h.flush();
+      expect(await h.decide(KEYS, true)).toEqual({ send: true });
+      expect(lines).toEqual([]);
+    });
+
     it('failed receipts open the provider; a delivered probe closes it', async () => {
       const h = await health(await newStore());
       for (let i = 0; i < 12; i++) h.receipt('smsbat', i < 8 ? 'failed' : 'delivered');

@@ -41,12 +41,12 @@ describe('CascadeTestbed', () => {
         },
       ],
     });
-    for (;;) {
-      if ((await handle.query(statusQuery)).phase === 'waiting_for_receipt') break;
+    for (const until = Date.now() + 60_000; (await handle.query(statusQuery)).phase !== 'waiting_for_receipt';) {
+      if (Date.now() > until) throw new Error('the flow never waited for its receipt');
       await new Promise((r) => setTimeout(r, 50));
     }
     const [message] = bed.sim.messages('smsbat').filter((m) => m.recipient === phone);
-    bed.sim.settle('smsbat', message.messageId, 'delivered');
+    expect(bed.sim.settle('smsbat', message.messageId, 'delivered')).toBe(true);
     expect((await handle.result()).status).toBe('delivered');
     await bed.health.flush();
     const smsbat = (await bed.health.status()).find((s) => s.key === 'smsbat');
