@@ -50,9 +50,10 @@ describe('bulkSend (dev server, simulator)', () => {
     expect(new Set(t.h.sim.messages('smsbat').map((m) => m.trackingKey)).size).toBe(20_000);
     // Final statuses come by webhook, and no workflow but the campaign's own. A chunk looks up only
     // the messages whose receipt has not reached it a minute after sending: on an idle machine none
-    // (the bench counts GETs per 100 messages), on a busy one (a loaded receiver, two test files at
-    // once) a few stragglers — never the campaign (polling would be 20 000 GETs and more).
-    expect(t.h.sim.requests('smsbat').filter((r) => r.method === 'GET').length).toBeLessThan(1000);
+    // (the bench counts GETs per 100 messages); on a busy one, where receipts queue behind the other
+    // test file's work, whatever was late (a fresh clone's CI once polled 1 174) — never the
+    // campaign: polling would be a GET per message, 20 000 and more.
+    expect(t.h.sim.requests('smsbat').filter((r) => r.method === 'GET').length).toBeLessThan(5000);
     const routers = await t.env.client.workflow.count(
       `WorkflowType = "receiptRouter" AND TaskQueue = "${t.h.taskQueue}"`,
     );
