@@ -7,6 +7,7 @@ import { bulkMessagesQuery, cancelSignal, ErrorTypes, pauseSignal, progressQuery
 import { type BulkProgress } from '../../src/shared/types';
 import { bulkChunk, bulkSend } from '../../src/workflows';
 import { uniqueId, useLocalHarness } from '../support/cascade';
+import { waitFor } from '../support/wait';
 
 /**
  * Campaigns against a provider in trouble (dev server, simulator, statuses polled). What counts is
@@ -140,11 +141,8 @@ describe('bulkSend when the provider is in trouble', () => {
     // What counts here is what was sent: once every message is settled or with the provider, the
     // campaign is canceled rather than tracked (looking up 990 statuses at the pace the status
     // endpoint is asked would take a minute and a half).
-    let p = await handle.query(progressQuery).catch(() => undefined);
-    while (!p || p.queued > 0) {
-      await new Promise((r) => setTimeout(r, 200));
-      p = await handle.query(progressQuery).catch(() => undefined);
-    }
+    const allSent = async () => (await handle.query(progressQuery).catch(() => undefined))?.queued === 0;
+    await waitFor(allSent, 120_000, 'every message settled or with the provider');
     await handle.signal(cancelSignal);
     const final = await handle.result();
     expect(final).toMatchObject({ total: 1000, sent: 990, invalid: 10, failed: 10, queued: 0 });
@@ -245,11 +243,8 @@ describe('bulkSend when the provider is in trouble', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
       // The provider can hold the message before the chunk's report reaches the campaign: wait for the report.
-      let p = await handle.query(progressQuery);
-      while (p.queued > 0) {
-        await new Promise((r) => setTimeout(r, 200));
-        p = await handle.query(progressQuery);
-      }
+      await waitFor(async () => (await handle.query(progressQuery)).queued === 0, 120_000, "the second chunk's report");
+      const p = await handle.query(progressQuery);
       expect((await first.describe()).status.name).toBe('RUNNING');
       expect(p).toMatchObject({ total: 5001, queued: 0 });
       expect(p.sent).toBe(5001);

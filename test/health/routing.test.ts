@@ -17,6 +17,7 @@ import { smsbatWebhookUrl } from '../../src/webhooks/urls';
 import { createCascadeWorker } from '../../src/worker/create-worker';
 import { deliverMessage } from '../../src/workflows';
 import { HARNESS_WEBHOOK_TOKEN, simEnv, uniqueId, uniquePhone } from '../support/cascade';
+import { waitFor } from '../support/wait';
 
 /**
  * Flows route around an unhealthy provider: the product's worker and receiver on the dev server
@@ -238,11 +239,3 @@ describe('routing by provider health', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -4,6 +4,7 @@ import { createLocalEnvironment } from '../../src/testing/environment';
 import { CascadeTestbed } from '../../src/testing/testbed';
 import { deliverMessage } from '../../src/workflows';
 import { uniqueId, uniquePhone } from '../support/cascade';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(180_000);
 
@@ -41,10 +42,11 @@ describe('CascadeTestbed', () => {
         },
       ],
     });
-    for (const until = Date.now() + 60_000; (await handle.query(statusQuery)).phase !== 'waiting_for_receipt';) {
-      if (Date.now() > until) throw new Error('the flow never waited for its receipt');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      async () => (await handle.query(statusQuery)).phase === 'waiting_for_receipt',
+      60_000,
+      'the receipt wait',
+    );
     const [message] = bed.sim.messages('smsbat').filter((m) => m.recipient === phone);
     expect(bed.sim.settle('smsbat', message.messageId, 'delivered')).toBe(true);
     expect((await handle.result()).status).toBe('delivered');

@@ -10,6 +10,7 @@ import { sealOtpCode } from '../../src/otp/codes';
 import { createCascadePlugin } from '../../src/worker/plugin';
 import { deliverMessage, otpVerification } from '../../src/workflows';
 import { simEnv, TEST_OTP_SECRET, uniqueId, uniquePhone, useLocalHarness } from '../support/cascade';
+import { waitFor } from '../support/wait';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -239,11 +240,3 @@ describe('activities beside a host’s (dev server)', () => {
     });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -6,6 +6,7 @@ import { type DeliverMessageInput } from '../../src/shared/schemas';
 import { deliverMessage } from '../../src/workflows';
 import { startHarness, uniqueId, uniquePhone, type Harness } from '../support/cascade';
 import { activitiesRun } from '../support/history';
+import { waitFor } from '../support/wait';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -341,12 +342,4 @@ async function activities(handle: WorkflowHandle) {
 
 function eventTime(e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }): number {
   return Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
