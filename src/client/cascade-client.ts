@@ -5,6 +5,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -138,8 +139,9 @@ export class CascadeClient {
     const request = randomUUID();
     params = { ...params, guard: { request } };
     let verdict: LimitVerdict & { started?: boolean };
+    const deadline = Date.now() + this.admitTimeoutMs;
     try {
-      verdict = await this.client.connection.withDeadline(Date.now() + this.admitTimeoutMs, () =>
+      verdict = await this.client.connection.withDeadline(deadline, () =>
         this.client.workflow.executeUpdateWithStart(admitUpdate, {
           args: [{ request }],
           startWorkflowOperation: new WithStartWorkflowOperation<typeof otpVerification>('otpVerification', {
@@ -164,7 +166,10 @@ export class CascadeClient {
       ) {
         return { id, started: false };
       }
-      if (isDeadline(err)) throw new CascadeLimitError('recipient', 'guard_unavailable');
+      // However the call gave up (its deadline, a cancelled poll, retries of an overloaded frontend
+      // cut short), past the deadline nobody answered in time.
+      if (isDeadline(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || Date.now() >= deadline)
+        throw new CascadeLimitError('recipient', 'guard_unavailable');
       throw err;
     }
     if (!verdict.allowed) throw new CascadeLimitError(verdict.scope, verdict.reason, verdict.retryAfterMs);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -106,13 +106,44 @@ export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void
   });
 }
 
-export function freePort(ip = '127.0.0.1'): Promise<number> {
+/**
+ * A port nothing listens on, for a server started later. Chosen below the kernel's ephemeral range:
+ * a port the kernel hands out there (to the Temporal dev server's own services, which bind port 0,
+ * or as the local end of any outgoing connection) can be taken between this check and the listen —
+ * a CI run lost its sandbox that way.
+ */
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
+  const top = Math.min(EPHEMERAL_LOW, 32_768);
+  for (let i = 0; top > 12_000 && i < 50; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    if (await canListen(port, ip)) return port;
+  }
+  return listenOn(0, ip);
+}
+
+/** Linux's /proc/sys/net/ipv4/ip_local_port_range (its first number); 32768 elsewhere. */
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+})();
+
+function canListen(port: number, ip: string): Promise<boolean> {
+  return listenOn(port, ip).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOn(port: number, ip: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, ip, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.listen(port, ip, () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolve(bound));
     });
   });
 }

@@ -296,12 +296,13 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
         part.forEach((s, j) => {
           if (s.state === 'pending') s.state = found[j] as BulkMessageState['state'];
         });
+        // A long look-up (paced GETs) shows its answers as they come, as pushed receipts do.
+        reportSoon();
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
       }
     }
-    if (!receiptsPushed) await report();
-    else tally.update(live());
+    await report();
     wait = receiptsPushed
       ? Math.min(wait * 2, BULK_POLL_MAX_MS)
       : Math.min(wait * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);

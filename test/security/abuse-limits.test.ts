@@ -187,7 +187,8 @@ describe('abuse limits (dev server, limit store)', () => {
     });
     const started = Date.now();
     const refused = await refusal(otp({ phone: '+380991234404' }), nobody);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Without the deadline it would wait for a worker for ever; a busy machine may take seconds to say no.
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(refused).toBeInstanceOf(CascadeLimitError);
     expect(refused).toMatchObject({ reason: 'guard_unavailable' });
   });
