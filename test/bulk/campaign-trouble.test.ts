@@ -186,7 +186,8 @@ describe('bulkSend when the provider is in trouble', () => {
     const handle = await t.env.client.workflow.start(bulkSend, {
       taskQueue: t.h.taskQueue,
       workflowId: `bulk:${bulkId}`,
-      args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, batchSize: 5, ratePerSecond: 5 }],
+      // Slow enough (10 s in all) that a busy machine still stops it part way.
+      args: [{ bulkId, step: { channel: 'smsbat', fromName: 'Shop' }, messages, batchSize: 5, ratePerSecond: 3 }],
     });
     // Stop it part way (an operator's terminate, a campaign failed under an older version …).
     for (;;) {

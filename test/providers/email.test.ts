@@ -61,8 +61,8 @@ describe('EmailClient against relays that misbehave', () => {
       const took = Date.now() - started;
       expect(err).toBeInstanceOf(ProviderError);
       expect(err.retryable).toBe(true);
-      // nodemailer's own default would wait 30 s for the greeting.
-      expect(took).toBeLessThan(5000);
+      // nodemailer's own default would wait 30 s for the greeting (700 ms configured; the margin is for a busy machine).
+      expect(took).toBeLessThan(15_000);
     } finally {
       await email.close();
       sockets.forEach((s) => s.destroy());

@@ -369,7 +369,8 @@ describe('ReachClient against the simulator (real sockets)', () => {
         const err = await failure(s.fetch('MID1'));
         expect(err).toBeInstanceOf(ProviderTimeoutError);
         expect(err).toMatchObject({ retryable: true });
-        expect(Date.now() - started).toBeLessThan(2000);
+        // 200 ms configured; the default is 10 s. The margin is for a busy machine.
+        expect(Date.now() - started).toBeLessThan(8000);
       } finally {
         await s.close();
         await silent.close();

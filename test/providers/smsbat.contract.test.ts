@@ -385,7 +385,8 @@ describe('documented errors (smsbat.md §1, errors)', () => {
     await silent.close();
     expect(err).toBeInstanceOf(ProviderTimeoutError);
     expect(err).toMatchObject({ retryable: true });
-    expect(Date.now() - started).toBeLessThan(2000);
+    // 200 ms configured; the default is 10 s. The margin is for a busy machine.
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   test.each<[string, (ids: string[]) => string]>([

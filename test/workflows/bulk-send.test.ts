@@ -5,6 +5,7 @@ import { bulkMessagesQuery, progressQuery } from '../../src/shared/messages';
 import { type BulkProgress } from '../../src/shared/types';
 import { bulkSend } from '../../src/workflows';
 import { startHarness, uniqueId, useLocalHarness } from '../support/cascade';
+import { waitFor } from '../support/wait';
 
 describe('bulkSend (dev server, simulator)', () => {
   // Campaign files only from the directories the worker allows (here, the system's temp dir); the
@@ -178,14 +179,25 @@ describe('bulkSend (dev server, simulator)', () => {
     const handle = await t.env.client.workflow.start(bulkSend, {
       taskQueue: t.h.taskQueue,
       workflowId: `bulk:${bulkId}`,
-      args: [{ bulkId, step: { channel: 'reach', src: 'Shop' }, messages, batchSize: 10, ratePerSecond: 20 }],
+      // A batch every 2 s: the pause reaches the chunk before the last, even on a busy machine.
+      args: [{ bulkId, step: { channel: 'reach', src: 'Shop' }, messages, batchSize: 10, ratePerSecond: 5 }],
     });
     await handle.signal('pause');
-    await new Promise((r) => setTimeout(r, 1500));
-    const paused = await handle.query(progressQuery);
-    expect(paused.paused).toBe(true);
-    const sentWhilePaused = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length;
+    // Paused at the campaign and at the chunk (or before it started); a batch already on the wire may still land.
+    const pausedAt = (id: string) =>
+      t.env.client.workflow
+        .getHandle(id)
+        .query(progressQuery)
+        .then((p) => p.paused)
+        .catch(() => undefined);
+    await waitFor(
+      async () => (await pausedAt(`bulk:${bulkId}`)) === true && (await pausedAt(`bulk:${bulkId}:chunk:0`)) !== false,
+      60_000,
+      'the campaign and its chunk paused',
+    );
     await new Promise((r) => setTimeout(r, 1000));
+    const sentWhilePaused = t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length;
+    await new Promise((r) => setTimeout(r, 2500));
     expect(t.h.sim.messages('reach').filter((m) => m.trackingKey === bulkId).length).toBe(sentWhilePaused);
     expect(sentWhilePaused).toBeLessThan(30);
 
