@@ -286,23 +286,29 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
     // (a receiver restarted, a push the provider gave up on) is asked for once before the end.
     last = Date.now() >= until;
     const group = pending();
+    let found = 0;
     for (let i = 0; i < group.length && (last || Date.now() < until) && !canceled; i += POLL_GROUP) {
       const part = group.slice(i, i + POLL_GROUP);
       try {
-        const found = await checkBulkStatuses({
+        const states = await checkBulkStatuses({
           provider: input.step.channel,
           providerMessageIds: part.map((s) => s.providerMessageId!),
         });
         part.forEach((s, j) => {
-          if (s.state === 'pending') s.state = found[j] as BulkMessageState['state'];
+          if (s.state !== 'pending' || states[j] === 'pending') return;
+          s.state = states[j] as BulkMessageState['state'];
+          found++;
         });
         // A long look-up (paced GETs) shows its answers as they come, as pushed receipts do.
-        reportSoon();
+        if (found > 0) reportSoon();
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
       }
     }
-    await report();
+    // With receipts pushed, a round that settled nothing tells the campaign nothing: weeks of
+    // tracking would otherwise be a signal to it every few minutes.
+    if (found > 0 || !receiptsPushed) await report();
+    else tally.update(live());
     wait = receiptsPushed
       ? Math.min(wait * 2, BULK_POLL_MAX_MS)
       : Math.min(wait * RECEIPT_POLL.factor, RECEIPT_POLL.maxMs);
