@@ -306,8 +306,9 @@ export async function bulkChunkV3(input: BulkChunkInput): Promise<BulkProgress> 
       }
     }
     // With receipts pushed, a round that settled nothing tells the campaign nothing: weeks of
-    // tracking would otherwise be a signal to it every few minutes.
-    if (found > 0 || !receiptsPushed) await report();
+    // tracking would otherwise be a signal to it every few minutes. A report is only a view: one
+    // that cannot be delivered does not end the tracking (the chunk's result carries the counts).
+    if (found > 0 || !receiptsPushed) await report().catch(() => undefined);
     else tally.update(live());
     wait = receiptsPushed
       ? Math.min(wait * 2, BULK_POLL_MAX_MS)
